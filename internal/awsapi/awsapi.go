@@ -1,0 +1,165 @@
+// Package awsapi defines what every Wharf service shares with the AWS API gateway:
+// the description of a service and its operations, AWS errors, and the authenticated
+// principal of a request. It knows nothing of HTTP or wire encodings; the gateway
+// package turns requests into calls of the operations registered here.
+package awsapi
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"sort"
+)
+
+// Protocol is one of the AWS wire protocols a service can be spoken in.
+type Protocol int
+
+// The protocols Wharf serves.
+const (
+	JSON10   Protocol = iota + 1 // awsJson1_0
+	JSON11                       // awsJson1_1
+	Query                        // awsQuery (form requests, XML responses)
+	CBOR                         // smithy rpcv2Cbor
+	RestJSON                     // restJson1
+)
+
+// String names the protocol as Smithy does.
+func (p Protocol) String() string {
+	switch p {
+	case JSON10:
+		return "awsJson1_0"
+	case JSON11:
+		return "awsJson1_1"
+	case Query:
+		return "awsQuery"
+	case CBOR:
+		return "rpcv2Cbor"
+	case RestJSON:
+		return "restJson1"
+	}
+	return fmt.Sprintf("Protocol(%d)", int(p))
+}
+
+// Service describes one AWS service as the gateway routes to it.
+type Service struct {
+	// SigningName is the SigV4 service name in the credential scope ("ecs", "monitoring").
+	SigningName string
+	// TargetPrefix is the X-Amz-Target prefix for JSON protocols
+	// ("AmazonEC2ContainerServiceV20141113"); routing uses the part after the last dot.
+	TargetPrefix string
+	// QueryVersion is the Version form field for awsQuery ("2015-12-01").
+	QueryVersion string
+	// XMLNamespace is the xmlns of awsQuery responses.
+	XMLNamespace string
+	// CBORName is the service name in rpcv2Cbor paths (/service/<CBORName>/operation/<Op>).
+	CBORName string
+	// Protocols lists the protocols the service accepts; the first is its JSON flavour
+	// when it has one.
+	Protocols []Protocol
+	// ErrorNamespace prefixes __type in JSON error bodies ("com.amazonaws.ecs.v20141113");
+	// empty sends the bare code.
+	ErrorNamespace string
+	// Operations maps operation names to their implementations.
+	Operations map[string]Operation
+}
+
+// Speaks reports whether the service accepts protocol p.
+func (s *Service) Speaks(p Protocol) bool {
+	for _, q := range s.Protocols {
+		if q == p {
+			return true
+		}
+	}
+	return false
+}
+
+// OperationNames lists the service's operations, sorted.
+func (s *Service) OperationNames() []string {
+	names := make([]string, 0, len(s.Operations))
+	for n := range s.Operations {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Operation is one API operation: a typed input, a typed output and the call between.
+type Operation struct {
+	// Name is the operation name as AWS spells it ("CreateCluster").
+	Name string
+	// Input is the struct type the request body decodes into.
+	Input reflect.Type
+	// HTTPMethod and HTTPPath route restJson1 operations ("POST", "/TraceSegments",
+	// "/v1/things/{Name}"); other protocols leave them empty. Input fields tagged
+	// `location:"uri"`, `location:"querystring"` or `location:"header"` with
+	// `locationName:"..."` are bound from the path, query and headers.
+	HTTPMethod string
+	HTTPPath   string
+	// Anonymous operations are served without a signature (STS AssumeRoleWithWebIdentity).
+	Anonymous bool
+	// Invoke calls the operation with a pointer to a decoded Input; it returns a pointer
+	// to the output struct (or nil for an empty output) or an error, preferably *Error.
+	Invoke func(ctx context.Context, in any) (any, error)
+}
+
+// Op builds an Operation from a typed method.
+func Op[In, Out any](name string, fn func(context.Context, *In) (*Out, error)) Operation {
+	return Operation{
+		Name:  name,
+		Input: reflect.TypeFor[In](),
+		Invoke: func(ctx context.Context, in any) (any, error) {
+			out, err := fn(ctx, in.(*In))
+			if err != nil {
+				return nil, err
+			}
+			return out, nil
+		},
+	}
+}
+
+// Operations builds an operation table from a list.
+func Operations(ops ...Operation) map[string]Operation {
+	m := make(map[string]Operation, len(ops))
+	for _, op := range ops {
+		if _, dup := m[op.Name]; dup {
+			panic("awsapi: operation registered twice: " + op.Name)
+		}
+		m[op.Name] = op
+	}
+	return m
+}
+
+// Principal is the authenticated caller of a request.
+type Principal struct {
+	AccountID   string // "000000000000"
+	ARN         string // "arn:aws:iam::000000000000:root"
+	UserID      string // the unique id AWS reports in GetCallerIdentity
+	AccessKeyID string // the key that signed the request
+	Root        bool   // the account's root credentials
+}
+
+type principalKey struct{}
+
+// WithPrincipal returns a context that carries p.
+func WithPrincipal(ctx context.Context, p Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// PrincipalFrom returns the principal of the request in ctx, if any.
+func PrincipalFrom(ctx context.Context) (Principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(Principal)
+	return p, ok
+}
+
+type requestIDKey struct{}
+
+// WithRequestID returns a context that carries the request id.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// RequestID returns the id of the request in ctx, or "".
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
