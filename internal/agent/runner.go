@@ -108,6 +108,9 @@ func (c *ctr) observe(st driver.Status) {
 			c.reason = st.Reason
 		}
 	}
+	if !st.Running {
+		return // a stopped container keeps the health it last had while running
+	}
 	switch st.Health {
 	case driver.HealthHealthy:
 		c.health = "HEALTHY"

@@ -36,6 +36,42 @@ type Cluster struct {
 	Statistics                        []KeyValuePair   `json:"statistics,omitempty"`
 	Tags                              []Tag            `json:"tags,omitempty"`
 	CapacityProviders                 []string         `json:"capacityProviders,omitempty"`
+	// DefaultCapacityProviderStrategy is accepted and echoed; Wharf places every task on
+	// its own nodes.
+	DefaultCapacityProviderStrategy []CapacityProviderStrategyItem `json:"defaultCapacityProviderStrategy,omitempty"`
+}
+
+// CapacityProviderStrategyItem weights a capacity provider; accepted and echoed.
+type CapacityProviderStrategyItem struct {
+	CapacityProvider string `json:"capacityProvider"`
+	Weight           int32  `json:"weight"`
+	Base             int32  `json:"base"`
+}
+
+// NetworkConfiguration is the awsvpc configuration of a service or task; accepted and
+// echoed (a Wharf task shares its node's networking).
+type NetworkConfiguration struct {
+	AwsvpcConfiguration *AwsVpcConfiguration `json:"awsvpcConfiguration,omitempty"`
+}
+
+// AwsVpcConfiguration names the subnets and security groups of awsvpc tasks.
+type AwsVpcConfiguration struct {
+	Subnets        []string `json:"subnets"`
+	SecurityGroups []string `json:"securityGroups,omitempty"`
+	AssignPublicIp string   `json:"assignPublicIp,omitempty"` // ENABLED, DISABLED
+}
+
+// PlacementConstraint is a task placement constraint; accepted and echoed.
+type PlacementConstraint struct {
+	Type       string `json:"type,omitempty"` // distinctInstance, memberOf
+	Expression string `json:"expression,omitempty"`
+}
+
+// PlacementStrategy is a task placement strategy; accepted and echoed (Wharf spreads
+// tasks over the instances with the most memory left).
+type PlacementStrategy struct {
+	Type  string `json:"type,omitempty"` // random, spread, binpack
+	Field string `json:"field,omitempty"`
 }
 
 // PortMapping maps a container port to a host port.
@@ -281,18 +317,19 @@ type LoadBalancer struct {
 
 // Deployment is one task definition revision rolling out (or rolled out) in a service.
 type Deployment struct {
-	Id                 string     `json:"id,omitempty"`
-	Status             string     `json:"status,omitempty"` // PRIMARY, ACTIVE, INACTIVE
-	TaskDefinition     string     `json:"taskDefinition,omitempty"`
-	DesiredCount       int32      `json:"desiredCount"`
-	PendingCount       int32      `json:"pendingCount"`
-	RunningCount       int32      `json:"runningCount"`
-	FailedTasks        int32      `json:"failedTasks"`
-	CreatedAt          *time.Time `json:"createdAt,omitempty"`
-	UpdatedAt          *time.Time `json:"updatedAt,omitempty"`
-	LaunchType         string     `json:"launchType,omitempty"`
-	RolloutState       string     `json:"rolloutState,omitempty"` // COMPLETED, FAILED, IN_PROGRESS
-	RolloutStateReason string     `json:"rolloutStateReason,omitempty"`
+	Id                   string                `json:"id,omitempty"`
+	Status               string                `json:"status,omitempty"` // PRIMARY, ACTIVE, INACTIVE
+	TaskDefinition       string                `json:"taskDefinition,omitempty"`
+	DesiredCount         int32                 `json:"desiredCount"`
+	PendingCount         int32                 `json:"pendingCount"`
+	RunningCount         int32                 `json:"runningCount"`
+	FailedTasks          int32                 `json:"failedTasks"`
+	CreatedAt            *time.Time            `json:"createdAt,omitempty"`
+	UpdatedAt            *time.Time            `json:"updatedAt,omitempty"`
+	LaunchType           string                `json:"launchType,omitempty"`
+	RolloutState         string                `json:"rolloutState,omitempty"` // COMPLETED, FAILED, IN_PROGRESS
+	RolloutStateReason   string                `json:"rolloutStateReason,omitempty"`
+	NetworkConfiguration *NetworkConfiguration `json:"networkConfiguration,omitempty"`
 }
 
 // ServiceEvent is a line of a service's event log.
@@ -302,30 +339,36 @@ type ServiceEvent struct {
 	Message   string     `json:"message,omitempty"`
 }
 
-// Service keeps a number of tasks of a task definition running.
-type Service struct {
-	ServiceArn                    string                   `json:"serviceArn,omitempty"`
-	ServiceName                   string                   `json:"serviceName,omitempty"`
-	ClusterArn                    string                   `json:"clusterArn,omitempty"`
-	Status                        string                   `json:"status,omitempty"` // ACTIVE, DRAINING, INACTIVE
-	DesiredCount                  int32                    `json:"desiredCount"`
-	RunningCount                  int32                    `json:"runningCount"`
-	PendingCount                  int32                    `json:"pendingCount"`
-	LaunchType                    string                   `json:"launchType,omitempty"`
-	TaskDefinition                string                   `json:"taskDefinition,omitempty"`
-	DeploymentConfiguration       *DeploymentConfiguration `json:"deploymentConfiguration,omitempty"`
-	DeploymentController          *DeploymentController    `json:"deploymentController,omitempty"`
-	Deployments                   []Deployment             `json:"deployments,omitempty"`
-	Events                        []ServiceEvent           `json:"events,omitempty"`
-	LoadBalancers                 []LoadBalancer           `json:"loadBalancers,omitempty"`
-	HealthCheckGracePeriodSeconds *int32                   `json:"healthCheckGracePeriodSeconds,omitempty"`
-	SchedulingStrategy            string                   `json:"schedulingStrategy,omitempty"` // REPLICA, DAEMON
-	CreatedAt                     *time.Time               `json:"createdAt,omitempty"`
-	CreatedBy                     string                   `json:"createdBy,omitempty"`
-	EnableECSManagedTags          bool                     `json:"enableECSManagedTags"`
-	PropagateTags                 string                   `json:"propagateTags,omitempty"`
-	EnableExecuteCommand          bool                     `json:"enableExecuteCommand"`
-	Tags                          []Tag                    `json:"tags,omitempty"`
+// ECSService is an ECS service (the API's Service shape): it keeps a number of tasks of
+// a task definition running. It is named apart from Service, the control plane.
+type ECSService struct {
+	ServiceArn                    string                         `json:"serviceArn,omitempty"`
+	ServiceName                   string                         `json:"serviceName,omitempty"`
+	ClusterArn                    string                         `json:"clusterArn,omitempty"`
+	Status                        string                         `json:"status,omitempty"` // ACTIVE, DRAINING, INACTIVE
+	DesiredCount                  int32                          `json:"desiredCount"`
+	RunningCount                  int32                          `json:"runningCount"`
+	PendingCount                  int32                          `json:"pendingCount"`
+	LaunchType                    string                         `json:"launchType,omitempty"`
+	TaskDefinition                string                         `json:"taskDefinition,omitempty"`
+	DeploymentConfiguration       *DeploymentConfiguration       `json:"deploymentConfiguration,omitempty"`
+	DeploymentController          *DeploymentController          `json:"deploymentController,omitempty"`
+	Deployments                   []Deployment                   `json:"deployments,omitempty"`
+	Events                        []ServiceEvent                 `json:"events,omitempty"`
+	LoadBalancers                 []LoadBalancer                 `json:"loadBalancers,omitempty"`
+	NetworkConfiguration          *NetworkConfiguration          `json:"networkConfiguration,omitempty"`
+	PlacementConstraints          []PlacementConstraint          `json:"placementConstraints,omitempty"`
+	PlacementStrategy             []PlacementStrategy            `json:"placementStrategy,omitempty"`
+	CapacityProviderStrategy      []CapacityProviderStrategyItem `json:"capacityProviderStrategy,omitempty"`
+	PlatformVersion               string                         `json:"platformVersion,omitempty"`
+	HealthCheckGracePeriodSeconds *int32                         `json:"healthCheckGracePeriodSeconds,omitempty"`
+	SchedulingStrategy            string                         `json:"schedulingStrategy,omitempty"` // REPLICA, DAEMON
+	CreatedAt                     *time.Time                     `json:"createdAt,omitempty"`
+	CreatedBy                     string                         `json:"createdBy,omitempty"`
+	EnableECSManagedTags          bool                           `json:"enableECSManagedTags"`
+	PropagateTags                 string                         `json:"propagateTags,omitempty"`
+	EnableExecuteCommand          bool                           `json:"enableExecuteCommand"`
+	Tags                          []Tag                          `json:"tags,omitempty"`
 }
 
 // Resource is a registered or remaining resource of a container instance.

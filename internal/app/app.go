@@ -1,0 +1,271 @@
+// Package app wires Wharf together: it builds every service from the configuration,
+// serves them on one listener and runs the reconcilers and the local node's agent.
+// Only cmd/wharf imports it.
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/wharf-dev/wharf/internal/agent"
+	"github.com/wharf-dev/wharf/internal/awsapi"
+	"github.com/wharf-dev/wharf/internal/driver/docker"
+	"github.com/wharf-dev/wharf/internal/driver/process"
+	"github.com/wharf-dev/wharf/internal/ecs"
+	"github.com/wharf-dev/wharf/internal/gateway"
+	"github.com/wharf-dev/wharf/internal/iam"
+	"github.com/wharf-dev/wharf/internal/store"
+)
+
+// AccountID is the one account Wharf serves.
+const AccountID = "000000000000"
+
+// Config is what `wharf up` is told.
+type Config struct {
+	Listen    string  // host:port of the API endpoint
+	DataDir   string  // where all state lives
+	Driver    string  // auto, docker or process
+	Region    string  // the region Wharf answers as
+	TimeScale float64 // >1 makes periods and backoffs pass faster
+	Version   string
+	Logger    *slog.Logger
+}
+
+// App is a running Wharf.
+type App struct {
+	cfg       Config
+	log       *slog.Logger
+	listener  net.Listener
+	server    *http.Server
+	db        *store.DB
+	creds     Credentials
+	agent     *agent.Agent
+	closers   []func() error
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+	errc      chan error
+	dockerUp  string
+}
+
+// Start opens the state, binds the endpoint and starts every component. The app runs
+// until ctx ends or Close is called; Wait returns when it has stopped.
+func Start(ctx context.Context, cfg Config) (*App, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	if cfg.TimeScale < 1 {
+		cfg.TimeScale = 1
+	}
+	switch cfg.Driver {
+	case "", "auto", "docker", "process":
+	default:
+		return nil, fmt.Errorf("--driver %q: must be auto, docker or process", cfg.Driver)
+	}
+	a := &App{cfg: cfg, log: cfg.Logger, errc: make(chan error, 4)}
+	ok := false
+	defer func() {
+		if !ok {
+			a.closeAll()
+		}
+	}()
+
+	var err error
+	if a.creds, err = LoadCredentials(cfg.DataDir); err != nil {
+		return nil, err
+	}
+	if a.db, err = store.Open(filepath.Join(cfg.DataDir, "wharf.db")); err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, a.db.Close)
+	keys := iam.NewKeys(a.db)
+	if err := keys.EnsureRoot(AccountID, a.creds.AccessKeyID, a.creds.SecretAccessKey); err != nil {
+		return nil, fmt.Errorf("record root credentials: %w", err)
+	}
+	node, err := nodeID(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+
+	if a.listener, err = net.Listen("tcp", cfg.Listen); err != nil {
+		return nil, fmt.Errorf("listen on %s: %w (is another wharf running? choose another address with --listen)", cfg.Listen, err)
+	}
+	a.closers = append(a.closers, func() error { return ignoreClosed(a.listener.Close()) })
+
+	drivers, err := a.drivers(ctx, filepath.Join(cfg.DataDir, "process"))
+	if err != nil {
+		return nil, err
+	}
+
+	ecsSvc, err := ecs.New(a.db, ecs.Config{
+		Region: cfg.Region, AccountID: AccountID, TimeScale: cfg.TimeScale,
+		Logger: cfg.Logger.With("component", "ecs"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	gw, err := gateway.New(gateway.Config{
+		Services: []*awsapi.Service{ecsSvc.API()},
+		Auth:     authenticator{keys: keys},
+		Logger:   cfg.Logger.With("component", "gateway"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.agent = agent.New(agent.Config{
+		NodeID: node, Control: ecsSvc, Drivers: drivers, Endpoint: a.Endpoint(),
+		Region: cfg.Region, Version: cfg.Version, Logger: cfg.Logger,
+	})
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /_wharf/health", a.health)
+	mux.Handle("/", gw)
+	a.server = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)}
+
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	a.cancel = cancel
+	a.goRun("ecs", func() error { return ecsSvc.Run(runCtx) })
+	a.goRun("agent", func() error { return a.agent.Run(runCtx) })
+	a.goRun("http", func() error {
+		if err := a.server.Serve(a.listener); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-runCtx.Done():
+		}
+		sctx, stop := context.WithTimeout(context.Background(), 5*time.Second)
+		defer stop()
+		_ = a.server.Shutdown(sctx)
+		cancel()
+	}()
+	ok = true
+	return a, nil
+}
+
+// drivers opens the runtimes the configuration asks for.
+func (a *App) drivers(ctx context.Context, stateDir string) (agent.Drivers, error) {
+	proc, err := process.New(stateDir, a.log.With("component", "driver", "driver", "process"))
+	if err != nil {
+		return agent.Drivers{}, fmt.Errorf("process driver: %w", err)
+	}
+	a.closers = append(a.closers, proc.Close)
+	d := agent.Drivers{Process: proc}
+	if a.cfg.Driver == "process" {
+		d.DockerMissing = errors.New("wharf runs with --driver process")
+		a.dockerUp = "disabled (--driver process)"
+		return d, nil
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	dock, err := docker.New(pingCtx, a.log.With("component", "driver", "driver", "docker"))
+	if err != nil {
+		if a.cfg.Driver == "docker" {
+			return agent.Drivers{}, fmt.Errorf("--driver docker: no Docker engine answers: %w; start dockerd or use --driver process", err)
+		}
+		d.DockerMissing = fmt.Errorf("no Docker engine answers (%v)", err)
+		a.dockerUp = "unavailable: " + err.Error()
+		a.log.Info("no Docker engine: tasks run only as host processes (image process:/path)", "err", err)
+		return d, nil
+	}
+	a.closers = append(a.closers, dock.Close)
+	d.Docker = dock
+	a.dockerUp = "ready"
+	return d, nil
+}
+
+func (a *App) goRun(name string, fn func() error) {
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		if err := fn(); err != nil {
+			a.log.Error("component failed", "component", name, "err", err)
+			select {
+			case a.errc <- fmt.Errorf("%s: %w", name, err):
+			default:
+			}
+			a.cancel()
+		}
+	}()
+}
+
+// Endpoint is the URL clients use.
+func (a *App) Endpoint() string { return "http://" + a.listener.Addr().String() }
+
+// Credentials returns the root credentials.
+func (a *App) Credentials() Credentials { return a.creds }
+
+// Ready is closed once every component can serve.
+func (a *App) Ready() <-chan struct{} { return a.agent.Ready() }
+
+func (a *App) health(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	status, code := "ready", http.StatusOK
+	select {
+	case <-a.Ready():
+	default:
+		status, code = "starting", http.StatusServiceUnavailable
+	}
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"status":   status,
+		"version":  a.cfg.Version,
+		"region":   a.cfg.Region,
+		"services": []string{"ecs"},
+		"drivers":  map[string]string{"process": "ready", "docker": a.dockerUp},
+	})
+}
+
+// Wait blocks until the app has stopped, closes the state and returns the first
+// component failure.
+func (a *App) Wait() error {
+	a.wg.Wait()
+	a.closeOnce.Do(a.closeAll)
+	select {
+	case err := <-a.errc:
+		return err
+	default:
+		return nil
+	}
+}
+
+// Close stops serving, lets in-flight requests finish (up to ctx), stops the
+// reconcilers and the agent, and closes the state. Tasks keep running.
+func (a *App) Close(ctx context.Context) error {
+	err := a.server.Shutdown(ctx)
+	a.cancel()
+	if werr := a.Wait(); werr != nil {
+		return werr
+	}
+	return err
+}
+
+func (a *App) closeAll() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		if err := a.closers[i](); err != nil {
+			a.log.Warn("closing", "err", err)
+		}
+	}
+	a.closers = nil
+}
+
+func ignoreClosed(err error) error {
+	if errors.Is(err, net.ErrClosed) {
+		return nil
+	}
+	return err
+}

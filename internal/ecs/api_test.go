@@ -1,0 +1,160 @@
+package ecs
+
+import (
+	"context"
+	"encoding/json"
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wharf-dev/wharf/internal/awsapi"
+)
+
+var wantOperations = []string{
+	"CreateCluster", "DescribeClusters", "ListClusters", "DeleteCluster", "UpdateClusterSettings",
+	"RegisterTaskDefinition", "DescribeTaskDefinition", "ListTaskDefinitions", "ListTaskDefinitionFamilies",
+	"DeregisterTaskDefinition", "DeleteTaskDefinitions",
+	"RunTask", "StopTask", "DescribeTasks", "ListTasks",
+	"CreateService", "UpdateService", "DescribeServices", "ListServices", "DeleteService",
+	"ListContainerInstances", "DescribeContainerInstances",
+	"TagResource", "UntagResource", "ListTagsForResource",
+}
+
+func TestAPIDescribesTheService(t *testing.T) {
+	e := newEnv(t)
+	api := e.s.API()
+	if api.SigningName != "ecs" || api.TargetPrefix != "AmazonEC2ContainerServiceV20141113" || api.ErrorNamespace != "" ||
+		!slices.Equal(api.Protocols, []awsapi.Protocol{awsapi.JSON11}) {
+		t.Fatalf("service description: %+v", api)
+	}
+	want := slices.Sorted(slices.Values(wantOperations))
+	if got := api.OperationNames(); !slices.Equal(got, want) {
+		t.Fatalf("operations:\n got %v\nwant %v", got, want)
+	}
+	// The table calls the methods.
+	out, err := api.Operations["ListClusters"].Invoke(context.Background(), &ListClustersInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l, ok := out.(*ListClustersOutput); !ok || l.ClusterArns == nil {
+		t.Fatalf("ListClusters returned %#v", out)
+	}
+	_, err = api.Operations["DescribeTaskDefinition"].Invoke(context.Background(), &DescribeTaskDefinitionInput{TaskDefinition: ptr("nope")})
+	wantAPIError(t, err, "ClientException", "Unable to describe task definition.")
+}
+
+// TestInputsDecodeSDKRequests decodes, into each operation's input, the body the AWS
+// SDK sends with every member filled in, and checks that every member of the input
+// struct (at any depth) is a member of AWS's model, spelled exactly alike.
+func TestInputsDecodeSDKRequests(t *testing.T) {
+	e := newEnv(t)
+	for name, op := range e.s.API().Operations {
+		t.Run(name, func(t *testing.T) {
+			raw, err := os.ReadFile(filepath.Join("testdata", "sdk-requests", name+".json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := reflect.New(op.Input).Interface()
+			if err := json.Unmarshal(raw, in); err != nil {
+				t.Fatalf("decode: %v", err)
+			}
+			if reflect.ValueOf(in).Elem().IsZero() {
+				t.Fatal("decoded input is empty")
+			}
+			var tree any
+			if err := json.Unmarshal(raw, &tree); err != nil {
+				t.Fatal(err)
+			}
+			checkMembers(t, op.Input, tree, name+"Input")
+		})
+	}
+}
+
+var timeType = reflect.TypeFor[time.Time]()
+
+func checkMembers(t *testing.T, typ reflect.Type, v any, path string) {
+	t.Helper()
+	for typ.Kind() == reflect.Pointer {
+		typ = typ.Elem()
+	}
+	switch typ.Kind() {
+	case reflect.Struct:
+		if typ == timeType {
+			return
+		}
+		obj, ok := v.(map[string]any)
+		if !ok {
+			t.Errorf("%s: the SDK sends %T, the Go type is a struct", path, v)
+			return
+		}
+		for i := range typ.NumField() {
+			f := typ.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "-" || !f.IsExported() {
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			val, ok := obj[name]
+			if !ok {
+				t.Errorf("%s.%s is not a member the SDK sends", path, name)
+				continue
+			}
+			checkMembers(t, f.Type, val, path+"."+name)
+		}
+	case reflect.Slice:
+		arr, ok := v.([]any)
+		if !ok {
+			t.Errorf("%s: the SDK sends %T, the Go type is a list", path, v)
+			return
+		}
+		for _, el := range arr {
+			checkMembers(t, typ.Elem(), el, path+"[]")
+		}
+	case reflect.Map:
+		obj, ok := v.(map[string]any)
+		if !ok {
+			t.Errorf("%s: the SDK sends %T, the Go type is a map", path, v)
+			return
+		}
+		for k, el := range obj {
+			checkMembers(t, typ.Elem(), el, path+"{"+k+"}")
+		}
+	}
+}
+
+// TestDomainImports enforces the design rule: domain code does not speak HTTP or know
+// the codecs.
+func TestDomainImports(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		parsed, err := parser.ParseFile(token.NewFileSet(), f, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range parsed.Imports {
+			p := strings.Trim(imp.Path.Value, `"`)
+			if p == "net/http" || strings.HasSuffix(p, "/internal/gateway") || strings.Contains(p, "aws-sdk-go") {
+				t.Errorf("%s imports %s", f, p)
+			}
+		}
+		checked++
+	}
+	if checked == 0 {
+		t.Fatal("no source files checked")
+	}
+}

@@ -1,0 +1,679 @@
+package ecs
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/wharf-dev/wharf/internal/store"
+)
+
+// Timing of the service scheduler, as ECS behaves; the delays are divided by the time
+// scale.
+const (
+	reconcilePeriod = time.Second
+	// Crash-looping services wait 2^n seconds (n failures in a row), up to 5 minutes.
+	backoffMax = 5 * time.Minute
+	// A task without a health check counts as healthy in a deployment once it has been
+	// RUNNING this long.
+	warmUp = 40 * time.Second
+	// maxEvents is how many events a service keeps.
+	maxEvents = 100
+	// unplaceableRepeat is how often an unchanged placement failure is reported again.
+	unplaceableRepeat = 5 * time.Minute
+)
+
+// Run is the service reconciler: until ctx ends, it converges every service towards its
+// desired state, on every change in the store and at least every second. Each service
+// is reconciled in one transaction from what the store holds, so a crash or a restart
+// at any point converges again. It returns nil when ctx ends.
+func (s *Service) Run(ctx context.Context) error {
+	changed, stop := s.db.Watch()
+	defer stop()
+	for {
+		wake, err := s.reconcile(ctx)
+		if err != nil && ctx.Err() == nil {
+			s.log.Error("ecs: reconcile", "err", err)
+		}
+		wait := reconcilePeriod
+		if !wake.IsZero() {
+			wait = min(wait, max(wake.Sub(s.now()), time.Millisecond))
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-changed:
+		case <-s.clock.After(wait):
+		}
+	}
+}
+
+// reconcile makes one pass over every service and the garbage of finished tasks; it
+// returns the earliest time a service waits for (zero when none). The whole pass is
+// one transaction (one disk sync, however many services); when it fails, the services
+// are retried one transaction each, so that one broken service does not hold up the
+// others.
+func (s *Service) reconcile(ctx context.Context) (time.Time, error) {
+	var keys []string
+	err := s.view(ctx, func(tx *store.Tx) error {
+		return tx.Scan(bucketServices, "", func(k string, _ []byte) error {
+			keys = append(keys, k)
+			return nil
+		})
+	})
+	if err != nil {
+		return time.Time{}, err
+	}
+	var wake time.Time
+	earliest := func(w time.Time) {
+		if !w.IsZero() && (wake.IsZero() || w.Before(wake)) {
+			wake = w
+		}
+	}
+	err = s.update(ctx, func(tx *store.Tx) error {
+		for _, key := range keys {
+			w, err := s.reconcileService(tx, key)
+			if err != nil {
+				return fmt.Errorf("service %s: %w", key, err)
+			}
+			earliest(w)
+		}
+		return s.collectGarbage(tx)
+	})
+	if err == nil || ctx.Err() != nil {
+		return wake, err
+	}
+	s.log.Warn("ecs: reconcile pass failed; retrying service by service", "err", err)
+	wake = time.Time{}
+	var errs []error
+	for _, key := range keys {
+		var w time.Time
+		err := s.update(ctx, func(tx *store.Tx) error {
+			var err error
+			w, err = s.reconcileService(tx, key)
+			return err
+		})
+		if err != nil {
+			if ctx.Err() != nil {
+				return wake, ctx.Err()
+			}
+			errs = append(errs, fmt.Errorf("service %s: %w", key, err))
+			continue
+		}
+		earliest(w)
+	}
+	if err := s.update(ctx, s.collectGarbage); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return wake, fmt.Errorf("ecs: reconcile: %w", errors.Join(errs...))
+	}
+	return wake, nil
+}
+
+// collectGarbage forgets tasks stopped more than an hour ago and deletes the
+// DELETE_IN_PROGRESS task definitions no task or service uses any more.
+func (s *Service) collectGarbage(tx *store.Tx) error {
+	now := s.now()
+	tasks, err := tasksOf(tx, "")
+	if err != nil {
+		return err
+	}
+	used := map[string]bool{}
+	for _, r := range tasks {
+		seen := cmpOr(r.StoppedSeenAt, r.Task.StoppedAt)
+		if !r.live() && seen != nil && now.Sub(*seen) >= stoppedTaskRetention {
+			cluster, id := clusterAndID(r.Task.TaskArn)
+			if err := tx.Delete(bucketTasks, childKey(cluster, id)); err != nil {
+				return err
+			}
+			continue
+		}
+		used[r.Task.TaskDefinitionArn] = true
+	}
+	services, err := servicesOf(tx, "")
+	if err != nil {
+		return err
+	}
+	for _, r := range services {
+		if r.Service.Status == "INACTIVE" {
+			continue
+		}
+		used[r.Service.TaskDefinition] = true
+		for _, d := range r.Service.Deployments {
+			used[d.TaskDefinition] = true
+		}
+	}
+	var doomed []string
+	err = tx.Scan(bucketTaskDefs, "", func(k string, raw []byte) error {
+		var rec taskDefRecord
+		if err := store.Decode(raw, &rec); err != nil {
+			return err
+		}
+		if rec.Def.Status == "DELETE_IN_PROGRESS" && !used[rec.Def.TaskDefinitionArn] {
+			doomed = append(doomed, k)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, k := range doomed {
+		if err := tx.Delete(bucketTaskDefs, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pass is the state of one reconciliation of one service.
+type pass struct {
+	s       *Service
+	tx      *store.Tx
+	rec     *serviceRecord
+	cluster string
+	now     time.Time
+	tasks   []*taskRecord
+	defs    map[string]taskDefRecord
+	acted   bool
+	// start holds the deployments as the pass found them.
+	start map[string]Deployment
+}
+
+// reconcileService converges one service; it returns when it wants to run again
+// (zero for "at the next change or tick").
+func (s *Service) reconcileService(tx *store.Tx, key string) (time.Time, error) {
+	var rec serviceRecord
+	found, err := get(tx, bucketServices, key, &rec)
+	if err != nil || !found {
+		return time.Time{}, err
+	}
+	before, err := json.Marshal(rec)
+	if err != nil {
+		return time.Time{}, err
+	}
+	cluster, _, _ := strings.Cut(key, "/")
+	p := &pass{s: s, tx: tx, rec: &rec, cluster: cluster, now: s.now(), defs: map[string]taskDefRecord{}, start: map[string]Deployment{}}
+	for _, d := range rec.Service.Deployments {
+		p.start[d.Id] = d
+	}
+	if rec.Service.Status == "INACTIVE" {
+		if rec.InactiveAt != nil && p.now.Sub(*rec.InactiveAt) >= inactiveServiceRetention {
+			return time.Time{}, tx.Delete(bucketServices, key)
+		}
+		return time.Time{}, nil
+	}
+	tasks, err := serviceTasks(tx, cluster, rec.Service.ServiceName)
+	if err != nil {
+		return time.Time{}, err
+	}
+	for i := range tasks {
+		p.tasks = append(p.tasks, &tasks[i])
+	}
+	var wake time.Time
+	if err := p.accountStops(); err != nil {
+		return wake, err
+	}
+	if rec.Service.Status == "DRAINING" {
+		err = p.drain()
+	} else {
+		wake, err = p.converge()
+	}
+	if err != nil {
+		return wake, err
+	}
+	p.refreshCounts()
+	after, err := json.Marshal(rec)
+	if err != nil {
+		return wake, err
+	}
+	if !bytes.Equal(before, after) {
+		if err := tx.Put(bucketServices, key, rec); err != nil {
+			return wake, err
+		}
+	}
+	return wake, nil
+}
+
+func (p *pass) svc() *ECSService { return &p.rec.Service }
+
+// event adds an event to the service log, newest first, keeping maxEvents.
+func (p *pass) event(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	svc := p.svc()
+	svc.Events = append([]ServiceEvent{{Id: newUUID(), CreatedAt: ptr(p.now), Message: msg}}, svc.Events...)
+	if len(svc.Events) > maxEvents {
+		svc.Events = svc.Events[:maxEvents]
+	}
+}
+
+// unplaceable reports that a task could not be placed, as an event that is repeated
+// only when the reason changes or every unplaceableRepeat.
+func (p *pass) unplaceable(reason string) {
+	msg := fmt.Sprintf("(service %s) was unable to place a task because no container instance met all of its requirements. %s For more information, see the Troubleshooting section of the Amazon ECS Developer Guide.",
+		p.svc().ServiceName, reason)
+	if at := p.rec.UnplaceableAt; p.rec.Unplaceable == msg && at != nil && p.now.Before(at.Add(unplaceableRepeat)) {
+		return
+	}
+	p.rec.Unplaceable, p.rec.UnplaceableAt = msg, ptr(p.now)
+	p.event("%s", msg)
+}
+
+func (p *pass) put(r *taskRecord) error {
+	p.acted = true
+	return putTask(p.tx, r)
+}
+
+func (p *pass) deployment(id string) *Deployment {
+	for i := range p.svc().Deployments {
+		if p.svc().Deployments[i].Id == id {
+			return &p.svc().Deployments[i]
+		}
+	}
+	return nil
+}
+
+// taskDef returns (and caches) the task definition of a deployment.
+func (p *pass) taskDef(arn string) (taskDefRecord, error) {
+	if td, ok := p.defs[arn]; ok {
+		return td, nil
+	}
+	td, err := p.s.taskDefByARN(p.tx, arn)
+	if err == nil {
+		p.defs[arn] = td
+	}
+	return td, err
+}
+
+// backoff returns the delay after n failures in a row.
+func (p *pass) backoff(n int) time.Duration {
+	d := backoffMax
+	if n < 20 {
+		d = min(time.Duration(math.Pow(2, float64(n)))*time.Second, backoffMax)
+	}
+	return p.s.scaled(d)
+}
+
+// failed records a failed task of the service: the next launch waits.
+func (p *pass) failed(r *taskRecord) {
+	p.rec.Failures++
+	p.rec.NotBefore = ptr(p.now.Add(p.backoff(p.rec.Failures)))
+	if d := p.deployment(r.Task.StartedBy); d != nil {
+		d.FailedTasks++
+	}
+}
+
+// accountStops looks once at every task of the service that has stopped: a task that
+// stopped by itself (or failed to start) counts as a failure.
+func (p *pass) accountStops() error {
+	for _, r := range p.tasks {
+		if r.live() || r.Accounted {
+			continue
+		}
+		r.Accounted = true
+		if err := p.put(r); err != nil {
+			return err
+		}
+		switch r.Task.StopCode {
+		case StopCodeUserInitiated, StopCodeServiceSchedulerInitiated:
+			continue
+		}
+		p.failed(r)
+		if p.rec.Failures >= 2 {
+			_, id := clusterAndID(r.Task.TaskArn)
+			p.event("(service %s) is unable to consistently start tasks successfully. (task %s) stopped: %s. For more information, see the Troubleshooting section of the Amazon ECS Developer Guide.",
+				p.svc().ServiceName, id, orDefault(r.Task.StoppedReason, "no reason was given"))
+		}
+	}
+	return nil
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// stop stops tasks with a stop code and reason and adds the event that says so.
+func (p *pass) stop(victims []*taskRecord, code string, reason func(*taskRecord) string) error {
+	var ids []string
+	for _, r := range victims {
+		if !p.s.stopTask(r, code, reason(r)) {
+			continue
+		}
+		if err := p.put(r); err != nil {
+			return err
+		}
+		_, id := clusterAndID(r.Task.TaskArn)
+		ids = append(ids, "(task "+id+")")
+	}
+	if len(ids) > 0 {
+		p.event("(service %s) has stopped %d running tasks: %s.", p.svc().ServiceName, len(ids), strings.Join(ids, " "))
+	}
+	return nil
+}
+
+// drain stops every task of a DRAINING service and makes it INACTIVE once none is left.
+func (p *pass) drain() error {
+	var victims []*taskRecord
+	live := 0
+	for _, r := range p.tasks {
+		if r.wanted() {
+			victims = append(victims, r)
+		}
+		if r.live() {
+			live++
+		}
+	}
+	if err := p.stop(victims, StopCodeServiceSchedulerInitiated, func(r *taskRecord) string { return scalingReason(r.Task.StartedBy) }); err != nil {
+		return err
+	}
+	if live == 0 {
+		svc := p.svc()
+		svc.Status = "INACTIVE"
+		p.rec.InactiveAt = ptr(p.now)
+		for i := range svc.Deployments {
+			svc.Deployments[i].DesiredCount = 0
+		}
+	}
+	return nil
+}
+
+// hasHealthCheck reports whether an essential container of td has a health check.
+func hasHealthCheck(td TaskDefinition) bool {
+	return slices.ContainsFunc(td.ContainerDefinitions, func(c ContainerDefinition) bool {
+		return deref(c.Essential) && c.HealthCheck != nil && len(c.HealthCheck.Command) > 0 && c.HealthCheck.Command[0] != "NONE"
+	})
+}
+
+// ready reports whether a task is running (and healthy, when it has a health check).
+func (p *pass) ready(r *taskRecord) bool {
+	if !r.wanted() || r.Task.LastStatus != StatusRunning {
+		return false
+	}
+	td, err := p.taskDef(r.Task.TaskDefinitionArn)
+	if err != nil || !hasHealthCheck(td.Def) {
+		return err == nil
+	}
+	return r.Task.HealthStatus == "HEALTHY"
+}
+
+// healthy reports whether a task counts towards the minimum healthy percent: ready, and
+// without a health check RUNNING for 40 seconds.
+func (p *pass) healthy(r *taskRecord) bool {
+	if !p.ready(r) {
+		return false
+	}
+	td, _ := p.taskDef(r.Task.TaskDefinitionArn)
+	if hasHealthCheck(td.Def) {
+		return true
+	}
+	return r.Task.StartedAt == nil || !p.now.Before(r.Task.StartedAt.Add(p.s.scaled(warmUp)))
+}
+
+// wantedOf lists the tasks of a deployment that are meant to run.
+func (p *pass) wantedOf(id string) []*taskRecord {
+	var out []*taskRecord
+	for _, r := range p.tasks {
+		if r.Task.StartedBy == id && r.wanted() {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (p *pass) liveCount() int {
+	n := 0
+	for _, r := range p.tasks {
+		if r.live() {
+			n++
+		}
+	}
+	return n
+}
+
+// converge moves an ACTIVE service towards desiredCount tasks of its PRIMARY deployment.
+func (p *pass) converge() (time.Time, error) {
+	svc := p.svc()
+	if !slices.ContainsFunc(svc.Deployments, func(d Deployment) bool { return d.Status == "PRIMARY" }) {
+		svc.Deployments = append([]Deployment{newDeployment(svc, p.now)}, svc.Deployments...)
+	}
+	primary := svc.Deployments[slices.IndexFunc(svc.Deployments, func(d Deployment) bool { return d.Status == "PRIMARY" })].Id
+	// Tasks of deployments the service no longer has are stopped.
+	var orphans []*taskRecord
+	for _, r := range p.tasks {
+		if r.wanted() && p.deployment(r.Task.StartedBy) == nil {
+			orphans = append(orphans, r)
+		}
+	}
+	if err := p.stop(orphans, StopCodeServiceSchedulerInitiated, func(r *taskRecord) string { return scalingReason(r.Task.StartedBy) }); err != nil {
+		return time.Time{}, err
+	}
+	// Unhealthy tasks are stopped (and replaced below), after the grace period.
+	grace := p.s.scaled(time.Duration(deref(svc.HealthCheckGracePeriodSeconds)) * time.Second)
+	var unhealthy []*taskRecord
+	for _, r := range p.tasks {
+		if r.wanted() && r.Task.HealthStatus == "UNHEALTHY" && (r.Task.StartedAt == nil || !p.now.Before(r.Task.StartedAt.Add(grace))) {
+			unhealthy = append(unhealthy, r)
+		}
+	}
+	for _, r := range unhealthy {
+		r.Accounted = true
+		p.failed(r)
+	}
+	if err := p.stop(unhealthy, StopCodeServiceSchedulerInitiated, func(*taskRecord) string { return "Task failed container health checks" }); err != nil {
+		return time.Time{}, err
+	}
+
+	desired := int(svc.DesiredCount)
+	dc := svc.DeploymentConfiguration
+	maxTotal := desired * int(deref(dc.MaximumPercent)) / 100
+	minHealthy := (desired*int(deref(dc.MinimumHealthyPercent)) + 99) / 100
+
+	// Scale in the primary: tasks not yet running first, then the newest.
+	if w := p.wantedOf(primary); len(w) > desired {
+		slices.SortStableFunc(w, func(a, b *taskRecord) int {
+			ar, br := a.Task.LastStatus == StatusRunning, b.Task.LastStatus == StatusRunning
+			if ar != br {
+				if ar {
+					return 1
+				}
+				return -1
+			}
+			return deref(b.Task.CreatedAt).Compare(deref(a.Task.CreatedAt))
+		})
+		if err := p.stop(w[:len(w)-desired], StopCodeServiceSchedulerInitiated, func(*taskRecord) string { return scalingReason(primary) }); err != nil {
+			return time.Time{}, err
+		}
+	}
+
+	// Retire the tasks of older deployments, keeping minHealthy healthy tasks.
+	healthy := 0
+	for _, r := range p.tasks {
+		if p.healthy(r) {
+			healthy++
+		}
+	}
+	for _, d := range svc.Deployments {
+		if d.Id == primary {
+			continue
+		}
+		old := p.wantedOf(d.Id)
+		slices.SortStableFunc(old, func(a, b *taskRecord) int {
+			ah, bh := p.healthy(a), p.healthy(b)
+			if ah != bh {
+				if ah {
+					return 1
+				}
+				return -1
+			}
+			return deref(a.Task.CreatedAt).Compare(deref(b.Task.CreatedAt))
+		})
+		var victims []*taskRecord
+		for _, r := range old {
+			if p.healthy(r) {
+				if healthy-1 < minHealthy {
+					break
+				}
+				healthy--
+			}
+			victims = append(victims, r)
+		}
+		if err := p.stop(victims, StopCodeServiceSchedulerInitiated, func(*taskRecord) string { return scalingReason(d.Id) }); err != nil {
+			return time.Time{}, err
+		}
+	}
+
+	// Launch the primary's missing tasks, within maximumPercent and the backoff.
+	var wake time.Time
+	missing := desired - len(p.wantedOf(primary))
+	room := maxTotal - p.liveCount()
+	if n := min(missing, room); n > 0 {
+		if nb := p.rec.NotBefore; nb != nil && p.now.Before(*nb) {
+			wake = *nb
+		} else if err := p.launch(primary, n); err != nil {
+			return time.Time{}, err
+		}
+	}
+
+	// Drop older deployments that have no task left.
+	svc.Deployments = slices.DeleteFunc(svc.Deployments, func(d Deployment) bool {
+		if d.Id == primary {
+			return false
+		}
+		for _, r := range p.tasks {
+			if r.Task.StartedBy == d.Id && r.live() {
+				return false
+			}
+		}
+		p.acted = true
+		return true
+	})
+
+	p.settle(primary, desired)
+	return wake, nil
+}
+
+// launch starts n tasks of the primary deployment, reporting placement failures.
+func (p *pass) launch(primary string, n int) error {
+	svc := p.svc()
+	d := p.deployment(primary)
+	td, err := p.taskDef(d.TaskDefinition)
+	if err != nil {
+		return err
+	}
+	pl, err := p.s.newPlacer(p.tx, p.cluster)
+	if err != nil {
+		return err
+	}
+	if len(pl.instances) == 0 {
+		p.unplaceable("Reason: No Container Instances were found in your cluster.")
+		return nil
+	}
+	spec := launchSpec{
+		cluster:    p.cluster,
+		td:         td,
+		startedBy:  primary,
+		group:      "service:" + svc.ServiceName,
+		launchType: svc.LaunchType,
+		service:    svc.ServiceName,
+	}
+	switch svc.PropagateTags {
+	case "SERVICE":
+		spec.tags = slices.Clone(svc.Tags)
+	case "TASK_DEFINITION":
+		spec.tags = slices.Clone(td.Tags)
+	}
+	var ids []string
+	var failure *Failure
+	for range n {
+		rec, failures, err := p.s.launch(p.tx, pl, spec)
+		if err != nil {
+			return err
+		}
+		if rec == nil {
+			failure = &failures[0]
+			break
+		}
+		p.acted = true
+		p.tasks = append(p.tasks, rec)
+		_, id := clusterAndID(rec.Task.TaskArn)
+		ids = append(ids, "(task "+id+")")
+	}
+	if len(ids) > 0 {
+		p.event("(service %s) has started %d tasks: %s.", svc.ServiceName, len(ids), strings.Join(ids, " "))
+	}
+	if failure != nil {
+		_, inst := clusterAndID(failure.Arn)
+		what := map[string]string{"RESOURCE:CPU": "CPU units", "RESOURCE:MEMORY": "memory", "RESOURCE:PORTS": "ports"}[failure.Reason]
+		p.unplaceable(fmt.Sprintf("The closest matching (container-instance %s) has insufficient %s available (%s).", inst, what, failure.Reason))
+	} else {
+		p.rec.Unplaceable, p.rec.UnplaceableAt = "", nil
+	}
+	return nil
+}
+
+// settle completes the rollout and reports the steady state once the primary runs
+// desiredCount ready tasks and nothing else is left.
+func (p *pass) settle(primary string, desired int) {
+	svc := p.svc()
+	w := p.wantedOf(primary)
+	ready := 0
+	for _, r := range w {
+		if p.ready(r) {
+			ready++
+		}
+	}
+	done := len(svc.Deployments) == 1 && len(w) == desired && ready == desired && p.liveCount() == desired
+	d := p.deployment(primary)
+	if done && d.RolloutState == "IN_PROGRESS" {
+		d.RolloutState = "COMPLETED"
+		d.RolloutStateReason = "ECS deployment " + primary + " completed."
+		p.event("(service %s) deployment %s deployment completed.", svc.ServiceName, primary)
+		p.acted = true
+	}
+	switch {
+	case p.acted:
+		p.rec.Steady = false
+	case done && !p.rec.Steady:
+		p.rec.Steady = true
+		p.rec.SteadySince = ptr(p.now)
+		p.event("(service %s) has reached a steady state.", svc.ServiceName)
+	case done && p.rec.Failures > 0 && p.rec.SteadySince != nil && !p.now.Before(p.rec.SteadySince.Add(p.s.scaled(backoffMax))):
+		// Steady long enough: the failures in a row are forgiven.
+		p.rec.Failures, p.rec.NotBefore = 0, nil
+	}
+}
+
+// refreshCounts updates the running and pending counts of the service and its
+// deployments, and the desired count of older deployments (the tasks they keep); a
+// deployment that changed gets a new updatedAt.
+func (p *pass) refreshCounts() {
+	svc := p.svc()
+	tasks := make([]taskRecord, len(p.tasks))
+	for i, r := range p.tasks {
+		tasks[i] = *r
+	}
+	countTasks(svc, tasks)
+	for i := range svc.Deployments {
+		d := &svc.Deployments[i]
+		if d.Status != "PRIMARY" {
+			d.DesiredCount = int32(len(p.wantedOf(d.Id)))
+		}
+		if was, ok := p.start[d.Id]; ok {
+			was.UpdatedAt = d.UpdatedAt
+			a, _ := json.Marshal(was)
+			b, _ := json.Marshal(d)
+			if !bytes.Equal(a, b) {
+				d.UpdatedAt = ptr(p.now)
+			}
+		}
+	}
+}
