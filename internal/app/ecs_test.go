@@ -180,7 +180,9 @@ type instance struct {
 	host    string
 }
 
-func (i instance) String() string { return fmt.Sprintf("%s@%d(pid %d)", i.taskArn[strings.LastIndex(i.taskArn, "/")+1:], i.port, i.pid) }
+func (i instance) String() string {
+	return fmt.Sprintf("%s@%d(pid %d)", i.taskArn[strings.LastIndex(i.taskArn, "/")+1:], i.port, i.pid)
+}
 
 // serving returns the RUNNING tasks of service "api" that answer HTTP with version.
 func serving(ctx context.Context, s *server, cluster, version string) ([]instance, error) {
