@@ -139,7 +139,7 @@ func services(bin, app, dataDir string, count int) error {
 	}
 	var running, healthy int
 	for time.Since(begin) < 5*time.Minute {
-		running, healthy, err = countTasks(ctx, c)
+		running, healthy, err = countTasks(ctx, c, ecstypes.DesiredStatusRunning)
 		if err != nil {
 			return err
 		}
@@ -152,10 +152,11 @@ func services(bin, app, dataDir string, count int) error {
 	fmt.Printf("CreateService(desiredCount %d) to %d RUNNING+HEALTHY: %v (running %d, healthy %d)\n",
 		count, count, took.Round(time.Millisecond), running, healthy)
 	_, _ = c.DeleteService(ctx, &awsecs.DeleteServiceInput{Cluster: aws.String("bench"), Service: aws.String("api"), Force: aws.Bool(true)})
+	// Wait until every task has really stopped before wharf exits.
 	deadline := time.Now().Add(time.Minute)
 	for time.Now().Before(deadline) {
-		l, err := c.ListTasks(ctx, &awsecs.ListTasksInput{Cluster: aws.String("bench")})
-		if err == nil && len(l.TaskArns) == 0 {
+		running, _, err := countTasks(ctx, c, ecstypes.DesiredStatusStopped)
+		if err == nil && running == 0 {
 			break
 		}
 		time.Sleep(200 * time.Millisecond)
@@ -163,8 +164,10 @@ func services(bin, app, dataDir string, count int) error {
 	return nil
 }
 
-func countTasks(ctx context.Context, c *awsecs.Client) (running, healthy int, err error) {
-	p := awsecs.NewListTasksPaginator(c, &awsecs.ListTasksInput{Cluster: aws.String("bench")})
+// countTasks counts the tasks with the given desired status that are not yet STOPPED,
+// and those of them that are RUNNING and HEALTHY.
+func countTasks(ctx context.Context, c *awsecs.Client, desired ecstypes.DesiredStatus) (running, healthy int, err error) {
+	p := awsecs.NewListTasksPaginator(c, &awsecs.ListTasksInput{Cluster: aws.String("bench"), DesiredStatus: desired})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
@@ -178,10 +181,16 @@ func countTasks(ctx context.Context, c *awsecs.Client) (running, healthy int, er
 			return 0, 0, err
 		}
 		for _, t := range out.Tasks {
-			if aws.ToString(t.LastStatus) == "RUNNING" {
+			switch aws.ToString(t.LastStatus) {
+			case "RUNNING":
 				running++
 				if t.HealthStatus == ecstypes.HealthStatusHealthy {
 					healthy++
+				}
+			case "STOPPED":
+			default:
+				if desired == ecstypes.DesiredStatusStopped {
+					running++
 				}
 			}
 		}

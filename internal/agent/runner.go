@@ -358,7 +358,8 @@ func (r *runner) stop(ctx context.Context) {
 		wg.Add(1)
 		go func(c *ctr) {
 			defer wg.Done()
-			if err := c.drv.Stop(ctx, c.id, c.spec.StopTimeout); err != nil && !errors.Is(err, driver.ErrNotFound) {
+			err := c.drv.Stop(ctx, c.id, c.spec.StopTimeout)
+			if err != nil && !errors.Is(err, driver.ErrNotFound) && ctx.Err() == nil {
 				r.log.Warn("stopping container", "container", c.def.Name, "err", err)
 			}
 		}(c)

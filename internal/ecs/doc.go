@@ -3,4 +3,17 @@
 // errors. It keeps the desired state in the store and reconciles services into tasks;
 // agents (package agent) run the tasks and report what they observe back through
 // the methods in node.go.
+//
+// Where Wharf knowingly differs from ECS:
+//   - Every node registers as a container instance in every active cluster, and
+//     DeleteCluster deregisters a cluster's instances itself. A node's resources are
+//     shared by the tasks of all clusters.
+//   - Tasks in the awsvpc network mode reserve no host ports (each has a network of its
+//     own in ECS); the agent maps their ports.
+//   - Only REPLICA services with the ECS (rolling update) controller are supported;
+//     DAEMON, CODE_DEPLOY, EXTERNAL and the cluster query language are
+//     UnsupportedFeatureException. Placement strategies and constraints, capacity
+//     providers, the deployment circuit breaker and client tokens are accepted and
+//     echoed, not acted on: tasks go to the instance with the most memory left.
+//   - The time scale (Config.TimeScale) divides the service scheduler's delays.
 package ecs

@@ -77,15 +77,27 @@ func (s *Service) reconcile(ctx context.Context) (time.Time, error) {
 		}
 	}
 	err = s.update(ctx, func(tx *store.Tx) error {
+		wrote := false
 		for _, key := range keys {
-			w, err := s.reconcileService(tx, key)
+			w, changed, err := s.reconcileService(tx, key)
 			if err != nil {
 				return fmt.Errorf("service %s: %w", key, err)
 			}
 			earliest(w)
+			wrote = wrote || changed
 		}
-		return s.collectGarbage(tx)
+		changed, err := s.collectGarbage(tx)
+		if err != nil {
+			return err
+		}
+		if !wrote && !changed {
+			return errNothingWritten // roll back: an idle pass costs no disk sync
+		}
+		return nil
 	})
+	if errors.Is(err, errNothingWritten) {
+		err = nil
+	}
 	if err == nil || ctx.Err() != nil {
 		return wake, err
 	}
@@ -96,7 +108,7 @@ func (s *Service) reconcile(ctx context.Context) (time.Time, error) {
 		var w time.Time
 		err := s.update(ctx, func(tx *store.Tx) error {
 			var err error
-			w, err = s.reconcileService(tx, key)
+			w, _, err = s.reconcileService(tx, key)
 			return err
 		})
 		if err != nil {
@@ -108,7 +120,10 @@ func (s *Service) reconcile(ctx context.Context) (time.Time, error) {
 		}
 		earliest(w)
 	}
-	if err := s.update(ctx, s.collectGarbage); err != nil {
+	if err := s.update(ctx, func(tx *store.Tx) error {
+		_, err := s.collectGarbage(tx)
+		return err
+	}); err != nil {
 		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
@@ -117,13 +132,18 @@ func (s *Service) reconcile(ctx context.Context) (time.Time, error) {
 	return wake, nil
 }
 
+// errNothingWritten ends a reconciler transaction that changed nothing.
+var errNothingWritten = errors.New("ecs: nothing to write")
+
 // collectGarbage forgets tasks stopped more than an hour ago and deletes the
-// DELETE_IN_PROGRESS task definitions no task or service uses any more.
-func (s *Service) collectGarbage(tx *store.Tx) error {
+// DELETE_IN_PROGRESS task definitions no task or service uses any more. It reports
+// whether it deleted anything.
+func (s *Service) collectGarbage(tx *store.Tx) (bool, error) {
 	now := s.now()
+	deleted := false
 	tasks, err := tasksOf(tx, "")
 	if err != nil {
-		return err
+		return false, err
 	}
 	used := map[string]bool{}
 	for _, r := range tasks {
@@ -131,15 +151,16 @@ func (s *Service) collectGarbage(tx *store.Tx) error {
 		if !r.live() && seen != nil && now.Sub(*seen) >= stoppedTaskRetention {
 			cluster, id := clusterAndID(r.Task.TaskArn)
 			if err := tx.Delete(bucketTasks, childKey(cluster, id)); err != nil {
-				return err
+				return false, err
 			}
+			deleted = true
 			continue
 		}
 		used[r.Task.TaskDefinitionArn] = true
 	}
 	services, err := servicesOf(tx, "")
 	if err != nil {
-		return err
+		return false, err
 	}
 	for _, r := range services {
 		if r.Service.Status == "INACTIVE" {
@@ -162,14 +183,14 @@ func (s *Service) collectGarbage(tx *store.Tx) error {
 		return nil
 	})
 	if err != nil {
-		return err
+		return false, err
 	}
 	for _, k := range doomed {
 		if err := tx.Delete(bucketTaskDefs, k); err != nil {
-			return err
+			return false, err
 		}
 	}
-	return nil
+	return deleted || len(doomed) > 0, nil
 }
 
 // pass is the state of one reconciliation of one service.
@@ -187,16 +208,16 @@ type pass struct {
 }
 
 // reconcileService converges one service; it returns when it wants to run again
-// (zero for "at the next change or tick").
-func (s *Service) reconcileService(tx *store.Tx, key string) (time.Time, error) {
+// (zero for "at the next change or tick") and whether it wrote to the store.
+func (s *Service) reconcileService(tx *store.Tx, key string) (wake time.Time, wrote bool, err error) {
 	var rec serviceRecord
 	found, err := get(tx, bucketServices, key, &rec)
 	if err != nil || !found {
-		return time.Time{}, err
+		return wake, false, err
 	}
 	before, err := json.Marshal(rec)
 	if err != nil {
-		return time.Time{}, err
+		return wake, false, err
 	}
 	cluster, _, _ := strings.Cut(key, "/")
 	p := &pass{s: s, tx: tx, rec: &rec, cluster: cluster, now: s.now(), defs: map[string]taskDefRecord{}, start: map[string]Deployment{}}
@@ -205,20 +226,19 @@ func (s *Service) reconcileService(tx *store.Tx, key string) (time.Time, error) 
 	}
 	if rec.Service.Status == "INACTIVE" {
 		if rec.InactiveAt != nil && p.now.Sub(*rec.InactiveAt) >= inactiveServiceRetention {
-			return time.Time{}, tx.Delete(bucketServices, key)
+			return wake, true, tx.Delete(bucketServices, key)
 		}
-		return time.Time{}, nil
+		return wake, false, nil
 	}
 	tasks, err := serviceTasks(tx, cluster, rec.Service.ServiceName)
 	if err != nil {
-		return time.Time{}, err
+		return wake, false, err
 	}
 	for i := range tasks {
 		p.tasks = append(p.tasks, &tasks[i])
 	}
-	var wake time.Time
 	if err := p.accountStops(); err != nil {
-		return wake, err
+		return wake, false, err
 	}
 	if rec.Service.Status == "DRAINING" {
 		err = p.drain()
@@ -226,19 +246,17 @@ func (s *Service) reconcileService(tx *store.Tx, key string) (time.Time, error) 
 		wake, err = p.converge()
 	}
 	if err != nil {
-		return wake, err
+		return wake, false, err
 	}
 	p.refreshCounts()
 	after, err := json.Marshal(rec)
 	if err != nil {
-		return wake, err
+		return wake, false, err
 	}
 	if !bytes.Equal(before, after) {
-		if err := tx.Put(bucketServices, key, rec); err != nil {
-			return wake, err
-		}
+		return wake, true, tx.Put(bucketServices, key, rec)
 	}
-	return wake, nil
+	return wake, p.acted, nil
 }
 
 func (p *pass) svc() *ECSService { return &p.rec.Service }
@@ -494,12 +512,24 @@ func (p *pass) converge() (time.Time, error) {
 		}
 	}
 
-	// Retire the tasks of older deployments, keeping minHealthy healthy tasks.
+	// Retire the tasks of older deployments, keeping minHealthy healthy tasks. Tasks
+	// that serve nothing (not RUNNING yet, or UNHEALTHY) go first and freely; healthy
+	// ones while more than minHealthy are left; running tasks whose health is not known
+	// yet only once minHealthy tasks are known to be healthy.
 	healthy := 0
 	for _, r := range p.tasks {
 		if p.healthy(r) {
 			healthy++
 		}
+	}
+	rank := func(r *taskRecord) int {
+		switch {
+		case r.Task.LastStatus != StatusRunning || r.Task.HealthStatus == "UNHEALTHY":
+			return 0
+		case !p.healthy(r):
+			return 1
+		}
+		return 2
 	}
 	for _, d := range svc.Deployments {
 		if d.Id == primary {
@@ -507,20 +537,21 @@ func (p *pass) converge() (time.Time, error) {
 		}
 		old := p.wantedOf(d.Id)
 		slices.SortStableFunc(old, func(a, b *taskRecord) int {
-			ah, bh := p.healthy(a), p.healthy(b)
-			if ah != bh {
-				if ah {
-					return 1
-				}
-				return -1
+			if ra, rb := rank(a), rank(b); ra != rb {
+				return ra - rb
 			}
 			return deref(a.Task.CreatedAt).Compare(deref(b.Task.CreatedAt))
 		})
 		var victims []*taskRecord
 		for _, r := range old {
-			if p.healthy(r) {
+			switch rank(r) {
+			case 1:
+				if healthy < minHealthy {
+					continue
+				}
+			case 2:
 				if healthy-1 < minHealthy {
-					break
+					continue
 				}
 				healthy--
 			}

@@ -149,7 +149,7 @@ func (s *Service) internal(err error) error {
 	if _, ok := awsapi.As(err); ok {
 		return err
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errNothingWritten) {
 		return err
 	}
 	s.log.Error("ecs: store failure", "err", err)

@@ -466,7 +466,7 @@ func TestServiceConvergesAfterRestart(t *testing.T) {
 	// A pass that dies before it commits leaves nothing behind.
 	crash := errors.New("crash")
 	err := e.db.Update(func(tx *store.Tx) error {
-		if _, err := e.s.reconcileService(tx, "default/web"); err != nil {
+		if _, _, err := e.s.reconcileService(tx, "default/web"); err != nil {
 			return err
 		}
 		return crash
@@ -728,5 +728,71 @@ func TestRunLoop(t *testing.T) {
 	}
 	if err := <-agentErr; err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestBrokenServiceDoesNotHoldUpOthers(t *testing.T) {
+	e := newEnv(t)
+	e.node("i-1", 4096, 8192)
+	e.register("web", 128, false)
+	e.createService("broken", 1, func(in *CreateServiceInput) { in.TaskDefinition = ptr("web") })
+	e.createService("web", 2)
+	// The broken service's deployment names a task definition that is not there.
+	err := e.db.Update(func(tx *store.Tx) error {
+		var rec serviceRecord
+		if err := tx.Get(bucketServices, "default/broken", &rec); err != nil {
+			return err
+		}
+		rec.Service.Deployments[0].TaskDefinition = e.s.taskDefARN("ghost", 1)
+		return tx.Put(bucketServices, "default/broken", rec)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.s.reconcile(e.ctx); err == nil || !strings.Contains(err.Error(), "default/broken") {
+		t.Fatalf("reconcile error = %v, want one naming default/broken", err)
+	}
+	if n := len(e.records("default", "web")); n != 2 {
+		t.Fatalf("service web has %d tasks, want 2", n)
+	}
+	if n := len(e.records("default", "broken")); n != 0 {
+		t.Fatalf("service broken has %d tasks, want 0", n)
+	}
+}
+
+func TestServiceKeepsTheNewest100Events(t *testing.T) {
+	e := newEnv(t)
+	p := &pass{s: e.s, rec: &serviceRecord{}, now: e.clock.Now()}
+	for i := range 150 {
+		p.event("event %d", i)
+	}
+	ev := p.svc().Events
+	if len(ev) != 100 || ev[0].Message != "event 149" || ev[99].Message != "event 50" || ev[0].Id == ev[1].Id || ev[0].CreatedAt == nil {
+		t.Fatalf("%d events, newest %q, oldest %q", len(ev), ev[0].Message, ev[len(ev)-1].Message)
+	}
+}
+
+func TestRollingUpdateKeepsTasksOfUnknownHealth(t *testing.T) {
+	e := newEnv(t)
+	e.node("i-1", 4096, 8192)
+	e.register("web", 128, true)
+	e.createService("web", 2, func(in *CreateServiceInput) {
+		in.DeploymentConfiguration = &DeploymentConfiguration{MinimumHealthyPercent: ptr(int32(50)), MaximumPercent: ptr(int32(100))}
+	})
+	a := e.agent("i-1")
+	a.health = "UNKNOWN" // as after an agent restart, before the first check
+	e.settle(a)
+	e.register("web", 128, true)
+	e.updateService(&UpdateServiceInput{Service: ptr("web"), TaskDefinition: ptr("web:2")})
+	e.settle(a)
+	if n := len(e.tasks("default", StatusStopped)); n != 0 {
+		t.Fatalf("%d old tasks stopped while none was known to be healthy", n)
+	}
+	for _, task := range e.tasks("default", StatusRunning) {
+		a.reportHealth(task.TaskArn, "HEALTHY")
+	}
+	e.reconcile()
+	if n := len(e.tasks("default", StatusStopped)); n != 1 {
+		t.Fatalf("%d old tasks stopped once both were healthy, want 1 (minimum healthy 1 of 2)", n)
 	}
 }

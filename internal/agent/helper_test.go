@@ -1,0 +1,513 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/wharf-dev/wharf/internal/driver"
+	"github.com/wharf-dev/wharf/internal/driver/process"
+	"github.com/wharf-dev/wharf/internal/ecs"
+)
+
+// helperEnv, set in a container's environment, turns the test binary into the helper
+// program that tests run as a container; its value is the mode.
+const helperEnv = "WHARF_AGENT_TEST_HELPER"
+
+// helperPath is the absolute path of the test binary.
+var helperPath string
+
+func TestMain(m *testing.M) {
+	if mode := os.Getenv(helperEnv); mode != "" {
+		os.Exit(helperMain(mode))
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "cannot find the test binary:", err)
+		os.Exit(2)
+	}
+	helperPath = exe
+	os.Exit(m.Run())
+}
+
+// helperReport is what the helper's HTTP server answers with.
+type helperReport struct {
+	Args []string `json:"args"`
+	Env  []string `json:"env"`
+	PID  int      `json:"pid"`
+}
+
+// helperMain is the helper program. Modes:
+//
+//	serve        serve HTTP on $PORT, answering with a helperReport
+//	ignore-term  ignore SIGTERM and sleep
+func helperMain(mode string) int {
+	switch mode {
+	case "serve":
+		report := helperReport{Args: os.Args, Env: os.Environ(), PID: os.Getpid()}
+		http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+			json.NewEncoder(w).Encode(report)
+		})
+		err := http.ListenAndServe(":"+os.Getenv("PORT"), nil)
+		fmt.Fprintln(os.Stderr, "helper:", err)
+		return 1
+	case "ignore-term":
+		signal.Ignore(syscall.SIGTERM)
+		for {
+			time.Sleep(time.Hour)
+		}
+	}
+	fmt.Fprintln(os.Stderr, "helper: unknown mode", mode)
+	return 2
+}
+
+// fakeControl is an in-memory control plane. Like the real one, it applies reports
+// to its tasks, lists only tasks that are not STOPPED, and wakes its watchers on
+// every change.
+type fakeControl struct {
+	mu            sync.Mutex
+	nodes         []ecs.NodeInfo
+	tasks         []ecs.NodeTask
+	reports       []ecs.TaskReport
+	watchers      map[chan struct{}]bool
+	nodeTasksErrs int // NodeTasks fails this many more times
+	nodeTaskCalls atomic.Int64
+}
+
+func newFakeControl() *fakeControl {
+	return &fakeControl{watchers: map[chan struct{}]bool{}}
+}
+
+// RegisterNode implements Control.
+func (f *fakeControl) RegisterNode(ctx context.Context, info ecs.NodeInfo) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.nodes = append(f.nodes, info)
+	return nil
+}
+
+// NodeTasks implements Control.
+func (f *fakeControl) NodeTasks(ctx context.Context, nodeID string) ([]ecs.NodeTask, error) {
+	f.nodeTaskCalls.Add(1)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.nodeTasksErrs > 0 {
+		f.nodeTasksErrs--
+		return nil, errors.New("fake: control plane unavailable")
+	}
+	var out []ecs.NodeTask
+	for _, nt := range f.tasks {
+		if nt.Task.LastStatus != ecs.StatusStopped {
+			out = append(out, nt)
+		}
+	}
+	return out, nil
+}
+
+// ReportTask implements Control.
+func (f *fakeControl) ReportTask(ctx context.Context, r ecs.TaskReport) error {
+	f.mu.Lock()
+	f.reports = append(f.reports, r)
+	for i := range f.tasks {
+		t := &f.tasks[i].Task
+		if t.TaskArn != r.TaskArn || t.LastStatus == ecs.StatusStopped {
+			continue
+		}
+		if r.LastStatus != "" {
+			t.LastStatus = r.LastStatus
+		}
+		if r.StartedAt != nil {
+			t.StartedAt = r.StartedAt
+		}
+		if r.LastStatus == ecs.StatusStopped {
+			t.DesiredStatus = ecs.StatusStopped
+		}
+	}
+	f.mu.Unlock()
+	f.poke()
+	return nil
+}
+
+// Watch implements Control.
+func (f *fakeControl) Watch() (<-chan struct{}, func()) {
+	ch := make(chan struct{}, 1)
+	f.mu.Lock()
+	f.watchers[ch] = true
+	f.mu.Unlock()
+	return ch, func() {
+		f.mu.Lock()
+		delete(f.watchers, ch)
+		f.mu.Unlock()
+	}
+}
+
+// poke wakes every watcher.
+func (f *fakeControl) poke() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for ch := range f.watchers {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// place adds a task.
+func (f *fakeControl) place(nt ecs.NodeTask) {
+	f.mu.Lock()
+	f.tasks = append(f.tasks, nt)
+	f.mu.Unlock()
+	f.poke()
+}
+
+// edit changes a task in place.
+func (f *fakeControl) edit(arn string, fn func(t *ecs.Task)) {
+	f.mu.Lock()
+	for i := range f.tasks {
+		if f.tasks[i].Task.TaskArn == arn {
+			fn(&f.tasks[i].Task)
+		}
+	}
+	f.mu.Unlock()
+	f.poke()
+}
+
+// stopTask asks for a task to stop, as StopTask does.
+func (f *fakeControl) stopTask(arn string) {
+	f.edit(arn, func(t *ecs.Task) {
+		t.DesiredStatus = ecs.StatusStopped
+		t.StopCode = ecs.StopCodeUserInitiated
+		t.StoppedReason = "Task stopped by the test"
+	})
+}
+
+// reportsOf returns the reports about a task so far.
+func (f *fakeControl) reportsOf(arn string) []ecs.TaskReport {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []ecs.TaskReport
+	for _, r := range f.reports {
+		if r.TaskArn == arn {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// dump formats the reports about a task for a failure message.
+func (f *fakeControl) dump(arn string) string {
+	var b strings.Builder
+	for i, r := range f.reportsOf(arn) {
+		fmt.Fprintf(&b, "  #%d %s health=%s stop=%q %q", i, r.LastStatus, r.HealthStatus, r.StopCode, r.StoppedReason)
+		for _, c := range r.Containers {
+			exit := "-"
+			if c.ExitCode != nil {
+				exit = strconv.Itoa(int(*c.ExitCode))
+			}
+			fmt.Fprintf(&b, " [%s %s id=%s exit=%s health=%s reason=%q]", c.Name, c.LastStatus, c.RuntimeID, exit, c.HealthStatus, c.Reason)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// eventually polls cond until it holds, failing the test after 20 s.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// waitReport waits for a report about arn, from index from on, that match accepts,
+// and returns it with its index.
+func waitReport(t *testing.T, f *fakeControl, arn string, from int, what string, match func(ecs.TaskReport) bool) (ecs.TaskReport, int) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		reps := f.reportsOf(arn)
+		for i := from; i < len(reps); i++ {
+			if match(reps[i]) {
+				return reps[i], i
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for a report: %s; reports:\n%s", what, f.dump(arn))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// waitStatus waits for a report with lastStatus status.
+func waitStatus(t *testing.T, f *fakeControl, arn, status string) (ecs.TaskReport, int) {
+	t.Helper()
+	return waitReport(t, f, arn, 0, "lastStatus "+status, func(r ecs.TaskReport) bool { return r.LastStatus == status })
+}
+
+// container returns the report of container name, failing the test when absent.
+func container(t *testing.T, r ecs.TaskReport, name string) ecs.ContainerReport {
+	t.Helper()
+	for _, c := range r.Containers {
+		if c.Name == name {
+			return c
+		}
+	}
+	t.Fatalf("report %s has no container %q: %+v", r.LastStatus, name, r.Containers)
+	return ecs.ContainerReport{}
+}
+
+// newDriver returns a process driver on dir (a new temporary directory when empty)
+// that, when the test ends, stops and removes what it still runs, and is closed.
+func newDriver(t *testing.T, dir string) *process.Driver {
+	t.Helper()
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	d, err := process.New(dir, testLogger(t).With("component", "driver"))
+	if err != nil {
+		t.Fatalf("process.New: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx := context.Background()
+		list, _ := d.List(ctx)
+		for _, st := range list {
+			if st.Running {
+				d.Stop(ctx, st.ID, time.Second)
+			}
+			d.Remove(ctx, st.ID)
+		}
+		d.Close()
+	})
+	return d
+}
+
+// testLogger logs to the test log, at debug level when -v is given.
+func testLogger(t *testing.T) *slog.Logger {
+	level := slog.LevelWarn
+	if testing.Verbose() {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: level}))
+}
+
+// testWriter writes to t.Log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSuffix(string(p), "\n"))
+	return len(p), nil
+}
+
+// testEndpoint is the AWS_ENDPOINT_URL the test agents give their tasks.
+const testEndpoint = "http://127.0.0.1:4566"
+
+// runningAgent is an agent running in the background.
+type runningAgent struct {
+	*Agent
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// stop cancels the agent's context and waits for Run to return.
+func (ra *runningAgent) stop(t *testing.T) {
+	t.Helper()
+	ra.cancel()
+	select {
+	case err := <-ra.done:
+		if err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Run did not return after its context ended")
+	}
+}
+
+// startAgent runs an agent on f with drivers until the test ends, and waits until it
+// is ready.
+func startAgent(t *testing.T, f *fakeControl, drivers Drivers) *runningAgent {
+	t.Helper()
+	a := New(Config{
+		NodeID:       "i-test",
+		Control:      f,
+		Drivers:      drivers,
+		Endpoint:     testEndpoint,
+		Region:       "eu-west-3",
+		Version:      "test",
+		Logger:       testLogger(t).With("agent", t.Name()),
+		PollInterval: 50 * time.Millisecond,
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	ra := &runningAgent{Agent: a, cancel: cancel, done: make(chan error, 1)}
+	go func() { ra.done <- a.Run(ctx) }()
+	var stopped bool
+	t.Cleanup(func() {
+		if !stopped {
+			ra.stop(t)
+		}
+	})
+	select {
+	case <-a.Ready():
+	case err := <-ra.done:
+		stopped = true
+		t.Fatalf("Run returned before the agent was ready: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("the agent did not become ready")
+	}
+	return ra
+}
+
+var taskSeq atomic.Int64
+
+// newTask returns a task placed with desiredStatus RUNNING, made of cds.
+func newTask(cds ...ecs.ContainerDefinition) ecs.NodeTask {
+	id := fmt.Sprintf("%032x", taskSeq.Add(1)+time.Now().UnixNano())
+	return ecs.NodeTask{
+		Task: ecs.Task{
+			TaskArn:           "arn:aws:ecs:eu-west-3:000000000000:task/default/" + id,
+			ClusterArn:        "arn:aws:ecs:eu-west-3:000000000000:cluster/default",
+			TaskDefinitionArn: "arn:aws:ecs:eu-west-3:000000000000:task-definition/test:1",
+			LastStatus:        ecs.StatusProvisioning,
+			DesiredStatus:     ecs.StatusRunning,
+			LaunchType:        "EC2",
+		},
+		TaskDefinition: ecs.TaskDefinition{
+			TaskDefinitionArn:    "arn:aws:ecs:eu-west-3:000000000000:task-definition/test:1",
+			Family:               "test",
+			Revision:             1,
+			NetworkMode:          "bridge",
+			ContainerDefinitions: cds,
+		},
+	}
+}
+
+// shell is a container that runs script with /bin/sh; it stops 2 s after SIGTERM at most.
+func shell(name, script string) ecs.ContainerDefinition {
+	return ecs.ContainerDefinition{
+		Name:        name,
+		Image:       "process:/bin/sh",
+		EntryPoint:  []string{"-c"},
+		Command:     []string{script},
+		StopTimeout: ptr(int32(2)),
+	}
+}
+
+// helper is a container that runs the helper program in mode.
+func helper(name, mode string) ecs.ContainerDefinition {
+	return ecs.ContainerDefinition{
+		Name:  name,
+		Image: "process:" + helperPath,
+		Environment: []ecs.KeyValuePair{
+			{Name: helperEnv, Value: mode},
+			// The race detector makes a program that exits sleep 1 s by default.
+			{Name: "GORACE", Value: "atexit_sleep_ms=0"},
+		},
+		StopTimeout: ptr(int32(2)),
+	}
+}
+
+// nonEssential marks a container definition as not essential.
+func nonEssential(cd ecs.ContainerDefinition) ecs.ContainerDefinition {
+	cd.Essential = ptr(false)
+	return cd
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// pidOf returns the pid of a process driver container from its runtime id,
+// "proc-<pid>-<start ticks>".
+func pidOf(t *testing.T, runtimeID string) int {
+	t.Helper()
+	var pid int
+	var ticks uint64
+	if _, err := fmt.Sscanf(runtimeID, "proc-%d-%d", &pid, &ticks); err != nil || pid <= 0 {
+		t.Fatalf("runtime id %q is not a process driver id: %v", runtimeID, err)
+	}
+	return pid
+}
+
+// alive reports whether process pid runs: kill -0 succeeds and it is not a zombie.
+func alive(pid int) bool {
+	if err := syscall.Kill(pid, 0); err != nil {
+		return false
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	return i < 0 || i+2 >= len(b) || b[i+2] != 'Z'
+}
+
+// removed reports whether drv no longer knows container id.
+func removed(drv driver.Driver, id string) bool {
+	_, err := drv.Inspect(context.Background(), id)
+	return errors.Is(err, driver.ErrNotFound)
+}
+
+// getHelper fetches the report of the helper serving on host port, waiting for it.
+func getHelper(t *testing.T, port int32) helperReport {
+	t.Helper()
+	client := &http.Client{Timeout: 2 * time.Second}
+	var rep helperReport
+	eventually(t, fmt.Sprintf("HTTP on port %d", port), func() bool {
+		resp, err := client.Get("http://127.0.0.1:" + strconv.Itoa(int(port)) + "/")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET: status %d, err %v", resp.StatusCode, err)
+		}
+		if err := json.Unmarshal(b, &rep); err != nil {
+			t.Fatalf("decode helper report %q: %v", b, err)
+		}
+		return true
+	})
+	return rep
+}
+
+// envMap turns KEY=VALUE lines into a map.
+func envMap(lines []string) map[string]string {
+	m := map[string]string{}
+	for _, kv := range lines {
+		k, v, _ := strings.Cut(kv, "=")
+		m[k] = v
+	}
+	return m
+}
+
+// markerDir returns a directory for files the test's containers write.
+func markerDir(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "marks")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// exists reports whether path exists.
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
