@@ -179,6 +179,8 @@ func env(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "export AWS_ACCESS_KEY_ID=%s\n", strconv.Quote(creds.AccessKeyID))
 	fmt.Fprintf(stdout, "export AWS_SECRET_ACCESS_KEY=%s\n", strconv.Quote(creds.SecretAccessKey))
 	fmt.Fprintf(stdout, "export AWS_REGION=%s\n", strconv.Quote(o.region))
+	// The aws CLI v1 reads only AWS_DEFAULT_REGION.
+	fmt.Fprintf(stdout, "export AWS_DEFAULT_REGION=%s\n", strconv.Quote(o.region))
 	return nil
 }
 

@@ -42,6 +42,7 @@ func TestEnvPrintsExports(t *testing.T) {
 		fmt.Sprintf("export AWS_ACCESS_KEY_ID=%q", creds.AccessKeyID),
 		fmt.Sprintf("export AWS_SECRET_ACCESS_KEY=%q", creds.SecretAccessKey),
 		`export AWS_REGION="us-east-1"`,
+		`export AWS_DEFAULT_REGION="us-east-1"`,
 	}
 	if got := strings.Split(strings.TrimSpace(out.String()), "\n"); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("env printed:\n%s\nwant:\n%s", out.String(), strings.Join(want, "\n"))

@@ -177,7 +177,7 @@ func (r *runner) start(ctx context.Context) bool {
 		case <-ctx.Done():
 			return false
 		case nt := <-r.updates:
-			r.task.DesiredStatus = nt.Task.DesiredStatus
+			r.task = nt.Task
 			if nt.Task.DesiredStatus == ecs.StatusStopped {
 				return true
 			}

@@ -25,6 +25,11 @@ import (
 // rawECS sends body to the ECS endpoint as operation op, signed with the root key
 // unless unsigned, and returns the status, the error code header and the body.
 func rawECS(t *testing.T, s *server, op string, body []byte, unsigned bool) (int, string, string) {
+	return rawECSScoped(t, s, op, body, unsigned, "ecs")
+}
+
+// rawECSScoped is rawECS with the signature scoped to signingName.
+func rawECSScoped(t *testing.T, s *server, op string, body []byte, unsigned bool, signingName string) (int, string, string) {
 	t.Helper()
 	req, err := http.NewRequest("POST", s.app.Endpoint()+"/", bytes.NewReader(body))
 	if err != nil {
@@ -36,7 +41,7 @@ func rawECS(t *testing.T, s *server, op string, body []byte, unsigned bool) (int
 		c := s.app.Credentials()
 		sum := sha256.Sum256(body)
 		err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey},
-			req, hex.EncodeToString(sum[:]), "ecs", "us-east-1", time.Now())
+			req, hex.EncodeToString(sum[:]), signingName, "us-east-1", time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -85,6 +90,14 @@ func TestBadRequests(t *testing.T) {
 				t.Fatalf("error body has no message: %.300s", body)
 			}
 		})
+	}
+}
+
+func TestSignatureScopedToAnotherService(t *testing.T) {
+	s := startServer(t, t.TempDir(), "process")
+	status, code, body := rawECSScoped(t, s, "ListClusters", []byte(`{}`), false, "ssm")
+	if status != 403 || code != "InvalidSignatureException" || !strings.Contains(body, "Credential should be scoped to correct service: 'ecs'") {
+		t.Fatalf("status %d code %q body %s", status, code, body)
 	}
 }
 

@@ -285,6 +285,13 @@ func (g *Gateway) serve(c *call) {
 			c.writeError(e)
 			return
 		}
+		// A signature is valid only for the service it was scoped to.
+		if _, _, _, signing, ok := credentialScope(c.r); ok && signing != c.svc.SigningName {
+			e, _ := authErrorFor(&AuthError{Kind: BadSignature,
+				Message: fmt.Sprintf("Credential should be scoped to correct service: '%s'. ", c.svc.SigningName)}, c.proto == awsapi.Query)
+			c.writeError(e)
+			return
+		}
 		ctx = awsapi.WithPrincipal(ctx, p)
 	}
 	inType := c.op.Input
