@@ -60,18 +60,20 @@ func run(bin, app string, runs, count, resources int) error {
 	}
 	report("startup to healthy, empty data dir", empty)
 
-	// Idle memory after the start settles.
-	w, err := start(bin, filepath.Join(tmp, "idle"))
-	if err != nil {
-		return err
+	// Idle memory after the start settles, without and with the Docker client.
+	for _, d := range []string{"process", "auto"} {
+		w, err := startDriver(bin, filepath.Join(tmp, "idle-"+d), d)
+		if err != nil {
+			return err
+		}
+		time.Sleep(3 * time.Second)
+		fmt.Printf("idle RSS (--driver %s): %.1f MiB\n", d, float64(rssKiB(w.cmd.Process.Pid))/1024)
+		w.stop()
 	}
-	time.Sleep(3 * time.Second)
-	fmt.Printf("idle RSS: %.1f MiB\n", float64(rssKiB(w.cmd.Process.Pid))/1024)
-	w.stop()
 
 	// Startup with stored resources: task definitions registered once, then restarts.
 	loaded := filepath.Join(tmp, "loaded")
-	w, err = start(bin, loaded)
+	w, err := start(bin, loaded)
 	if err != nil {
 		return err
 	}
@@ -207,12 +209,15 @@ type wharf struct {
 }
 
 // start runs `wharf up` on a free port and waits for /_wharf/health to answer 200.
-func start(bin, dataDir string) (*wharf, error) {
+func start(bin, dataDir string) (*wharf, error) { return startDriver(bin, dataDir, "process") }
+
+// startDriver is start with the given --driver.
+func startDriver(bin, dataDir, driverName string) (*wharf, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, "up", "--listen", addr, "--data-dir", dataDir, "--driver", "process", "--log-level", "warn")
+	cmd := exec.Command(bin, "up", "--listen", addr, "--data-dir", dataDir, "--driver", driverName, "--log-level", "warn")
 	cmd.Stderr = os.Stderr
 	begin := time.Now()
 	if err := cmd.Start(); err != nil {
