@@ -2,8 +2,9 @@
 // runner goroutine per task, which alone starts, watches and stops that task's
 // containers through a driver and reports the observed state back. Containers carry
 // labels naming their task, so an agent that restarts adopts what is still running
-// instead of starting it again; stopping the agent leaves tasks running, as an ECS
-// agent restart does.
+// instead of starting it again, and removes those of tasks that ended meanwhile;
+// stopping the agent leaves tasks running, as an ECS agent restart does. A task the
+// control plane stops listing is stopped.
 package agent
 
 import (
@@ -32,16 +33,28 @@ type Control interface {
 
 // Config configures an agent.
 type Config struct {
-	NodeID   string
-	Control  Control
-	Drivers  Drivers
-	Endpoint string // AWS_ENDPOINT_URL given to every task
-	Region   string
-	Version  string
-	Logger   *slog.Logger
+	// NodeID names this node to the control plane; it is stable across restarts.
+	NodeID string
+	// Control is the control plane that places tasks on this node.
+	Control Control
+	// Drivers are the runtimes of this node; Drivers.Process is required.
+	Drivers Drivers
+	// Endpoint is the AWS_ENDPOINT_URL given to every task.
+	Endpoint string
+	// DockerEndpoint, when set, replaces Endpoint for the Docker containers in bridge
+	// mode (awsvpc included), whose 127.0.0.1 is their own: an address of the host they
+	// reach it at.
+	DockerEndpoint string
+	// Region is the AWS_REGION (and AWS_DEFAULT_REGION) given to every task.
+	Region string
+	// Version is the agent version the node registers with.
+	Version string
+	// Logger receives the agent's logs; slog.Default() when nil.
+	Logger *slog.Logger
 	// PollInterval paces health polling and the resync with the control plane; 1s when zero.
 	PollInterval time.Duration
-	Now          func() time.Time
+	// Now is the clock of the timestamps in reports; time.Now when nil.
+	Now func() time.Time
 }
 
 // Agent runs the tasks of one node.
@@ -51,7 +64,7 @@ type Agent struct {
 
 	mu      sync.Mutex
 	runners map[string]*runner
-	done    map[string]time.Time // tasks whose runner finished, until NodeTasks stops listing them
+	done    map[string]bool // tasks whose runner finished, until NodeTasks stops listing them
 	wg      sync.WaitGroup
 	ready   chan struct{}
 }
@@ -67,18 +80,27 @@ func New(cfg Config) *Agent {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Agent{cfg: cfg, log: cfg.Logger.With("component", "agent", "node", cfg.NodeID), runners: map[string]*runner{}, done: map[string]time.Time{}, ready: make(chan struct{})}
+	return &Agent{cfg: cfg, log: cfg.Logger.With("component", "agent", "node", cfg.NodeID), runners: map[string]*runner{}, done: map[string]bool{}, ready: make(chan struct{})}
 }
 
 func (a *Agent) now() time.Time { return a.cfg.Now() }
 
-// Ready is closed once the node is registered and its containers adopted.
+// Ready is closed once the node is registered, its tasks listed, their containers
+// adopted, and the containers of tasks no longer placed here removed.
 func (a *Agent) Ready() <-chan struct{} { return a.ready }
 
 // Run registers the node, adopts running containers and converges tasks until ctx
-// ends. Tasks keep running after it returns.
+// ends. Tasks keep running after it returns. Run may be called once.
 func (a *Agent) Run(ctx context.Context) error {
-	if err := a.cfg.Control.RegisterNode(ctx, a.nodeInfo()); err != nil {
+	switch {
+	case a.cfg.Control == nil:
+		return errors.New("agent: Config.Control is required")
+	case a.cfg.Drivers.Process == nil:
+		return errors.New("agent: Config.Drivers.Process is required")
+	case a.cfg.NodeID == "":
+		return errors.New("agent: Config.NodeID is required")
+	}
+	if err := a.cfg.Control.RegisterNode(ctx, a.nodeInfo(ctx)); err != nil {
 		return fmt.Errorf("agent: register node: %w", err)
 	}
 	found, err := a.listContainers(ctx)
@@ -90,16 +112,18 @@ func (a *Agent) Run(ctx context.Context) error {
 	tick := time.NewTicker(a.cfg.PollInterval)
 	defer tick.Stop()
 
-	first := true
+	ready := false
 	for {
-		if err := a.sync(ctx, found); err != nil && ctx.Err() == nil {
+		err := a.sync(ctx, found)
+		if err != nil && ctx.Err() == nil {
 			a.log.Warn("reading tasks", "err", err)
 		}
-		if first {
+		// Only a listing that succeeded tells which containers belong to no task.
+		if err == nil && !ready {
 			a.reapOrphans(ctx, found)
 			found = nil
 			close(a.ready)
-			first = false
+			ready = true
 		}
 		select {
 		case <-ctx.Done():
@@ -111,7 +135,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 }
 
-// sync starts a runner for every new task and hands the latest desired state to the others.
+// sync starts a runner for every new task, hands the latest desired state to the
+// others, and stops the runners of tasks no longer placed here. found holds the
+// containers of earlier agents not yet adopted; sync takes those of the tasks it starts.
 func (a *Agent) sync(ctx context.Context, found map[string]map[string]adopted) error {
 	tasks, err := a.cfg.Control.NodeTasks(ctx, a.cfg.NodeID)
 	if err != nil {
@@ -119,9 +145,20 @@ func (a *Agent) sync(ctx context.Context, found map[string]map[string]adopted) e
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for arn, at := range a.done {
-		if a.now().Sub(at) > 10*time.Minute {
+	listed := make(map[string]bool, len(tasks))
+	for _, nt := range tasks {
+		listed[nt.Task.TaskArn] = true
+	}
+	for arn := range a.done {
+		if !listed[arn] {
 			delete(a.done, arn)
+		}
+	}
+	// A task the control plane no longer lists (it forgot it, or saw it stop) must not
+	// keep running here.
+	for arn, r := range a.runners {
+		if !listed[arn] {
+			r.forget()
 		}
 	}
 	for _, nt := range tasks {
@@ -129,7 +166,7 @@ func (a *Agent) sync(ctx context.Context, found map[string]map[string]adopted) e
 			r.update(nt)
 			continue
 		}
-		if _, finished := a.done[nt.Task.TaskArn]; finished {
+		if a.done[nt.Task.TaskArn] {
 			continue
 		}
 		r := newRunner(a, nt, found[nt.Task.TaskArn])
@@ -142,7 +179,7 @@ func (a *Agent) sync(ctx context.Context, found map[string]map[string]adopted) e
 			a.mu.Lock()
 			delete(a.runners, nt.Task.TaskArn)
 			if ctx.Err() == nil {
-				a.done[nt.Task.TaskArn] = a.now()
+				a.done[nt.Task.TaskArn] = true
 			}
 			a.mu.Unlock()
 		}()
@@ -198,7 +235,7 @@ func (a *Agent) reapOrphans(ctx context.Context, found map[string]map[string]ado
 }
 
 // nodeInfo describes this machine.
-func (a *Agent) nodeInfo() ecs.NodeInfo {
+func (a *Agent) nodeInfo(ctx context.Context) ecs.NodeInfo {
 	info := ecs.NodeInfo{
 		NodeID:       a.cfg.NodeID,
 		CPU:          int32(runtime.NumCPU() * 1024),
@@ -215,8 +252,8 @@ func (a *Agent) nodeInfo() ecs.NodeInfo {
 			ecs.Attribute{Name: "com.amazonaws.ecs.capability.docker-remote-api.1.41"},
 			ecs.Attribute{Name: "ecs.capability.container-health-check"},
 			ecs.Attribute{Name: "wharf.driver.docker"})
-		if v, ok := a.cfg.Drivers.Docker.(interface{ EngineVersion() string }); ok {
-			info.DockerVersion = "DockerVersion: " + v.EngineVersion()
+		if v, ok := a.cfg.Drivers.Docker.(interface{ EngineVersion(context.Context) string }); ok {
+			info.DockerVersion = "DockerVersion: " + v.EngineVersion(ctx)
 		}
 	}
 	return info

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -54,7 +55,7 @@ type helperReport struct {
 // helperMain is the helper program. Modes:
 //
 //	serve        serve HTTP on $PORT, answering with a helperReport
-//	ignore-term  ignore SIGTERM and sleep
+//	ignore-term  ignore SIGTERM, create the file $READY_FILE, and sleep
 func helperMain(mode string) int {
 	switch mode {
 	case "serve":
@@ -67,6 +68,10 @@ func helperMain(mode string) int {
 		return 1
 	case "ignore-term":
 		signal.Ignore(syscall.SIGTERM)
+		if err := os.WriteFile(os.Getenv("READY_FILE"), nil, 0o600); err != nil {
+			fmt.Fprintln(os.Stderr, "helper:", err)
+			return 1
+		}
 		for {
 			time.Sleep(time.Hour)
 		}
@@ -84,7 +89,9 @@ type fakeControl struct {
 	tasks         []ecs.NodeTask
 	reports       []ecs.TaskReport
 	watchers      map[chan struct{}]bool
-	nodeTasksErrs int // NodeTasks fails this many more times
+	nodeTasksErrs int  // NodeTasks fails this many more times
+	failStopped   bool // ReportTask refuses STOPPED reports
+	refused       int  // reports refused
 	nodeTaskCalls atomic.Int64
 }
 
@@ -121,6 +128,11 @@ func (f *fakeControl) NodeTasks(ctx context.Context, nodeID string) ([]ecs.NodeT
 // ReportTask implements Control.
 func (f *fakeControl) ReportTask(ctx context.Context, r ecs.TaskReport) error {
 	f.mu.Lock()
+	if f.failStopped && r.LastStatus == ecs.StatusStopped {
+		f.refused++
+		f.mu.Unlock()
+		return errors.New("fake: control plane unavailable")
+	}
 	f.reports = append(f.reports, r)
 	for i := range f.tasks {
 		t := &f.tasks[i].Task
@@ -196,6 +208,14 @@ func (f *fakeControl) stopTask(arn string) {
 	})
 }
 
+// forget drops a task, as a control plane that no longer places it here.
+func (f *fakeControl) forget(arn string) {
+	f.mu.Lock()
+	f.tasks = slices.DeleteFunc(f.tasks, func(nt ecs.NodeTask) bool { return nt.Task.TaskArn == arn })
+	f.mu.Unlock()
+	f.poke()
+}
+
 // reportsOf returns the reports about a task so far.
 func (f *fakeControl) reportsOf(arn string) []ecs.TaskReport {
 	f.mu.Lock()
@@ -224,6 +244,29 @@ func (f *fakeControl) dump(arn string) string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// checkNoRepeats fails the test when a report about arn repeats the state of the one
+// before it without marking a transition (a timestamp or a stop code).
+func checkNoRepeats(t *testing.T, f *fakeControl, arn string) {
+	t.Helper()
+	state := func(r ecs.TaskReport) string {
+		r.StopCode, r.StoppedReason = "", ""
+		r.PullStartedAt, r.PullStoppedAt, r.StartedAt, r.StoppingAt, r.StoppedAt, r.ExecutionStoppedAt = nil, nil, nil, nil, nil, nil
+		b, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	reps := f.reportsOf(arn)
+	for i := 1; i < len(reps); i++ {
+		r := reps[i]
+		transition := r.PullStartedAt != nil || r.StartedAt != nil || r.StoppingAt != nil || r.StoppedAt != nil || r.StopCode != ""
+		if !transition && state(r) == state(reps[i-1]) {
+			t.Fatalf("report #%d repeats #%d; reports:\n%s", i, i-1, f.dump(arn))
+		}
+	}
 }
 
 // eventually polls cond until it holds, failing the test after 20 s.
@@ -300,20 +343,35 @@ func newDriver(t *testing.T, dir string) *process.Driver {
 	return d
 }
 
-// testLogger logs to the test log, at debug level when -v is given.
+// testLogger logs to the test log, at debug level when -v is given. What is logged
+// after the test ended (a driver reaping a process late) is dropped.
 func testLogger(t *testing.T) *slog.Logger {
 	level := slog.LevelWarn
 	if testing.Verbose() {
 		level = slog.LevelDebug
 	}
-	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: level}))
+	w := &testWriter{t: t}
+	t.Cleanup(func() {
+		w.mu.Lock()
+		w.done = true
+		w.mu.Unlock()
+	})
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
-// testWriter writes to t.Log.
-type testWriter struct{ t *testing.T }
+// testWriter writes to t.Log until the test ends.
+type testWriter struct {
+	mu   sync.Mutex
+	t    *testing.T
+	done bool
+}
 
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimSuffix(string(p), "\n"))
+func (w *testWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.done {
+		w.t.Log(strings.TrimSuffix(string(p), "\n"))
+	}
 	return len(p), nil
 }
 
@@ -323,22 +381,26 @@ const testEndpoint = "http://127.0.0.1:4566"
 // runningAgent is an agent running in the background.
 type runningAgent struct {
 	*Agent
-	cancel context.CancelFunc
-	done   chan error
+	cancel  context.CancelFunc
+	done    chan struct{} // closed when Run returned
+	err     error         // what Run returned
+	stopped sync.Once
 }
 
-// stop cancels the agent's context and waits for Run to return.
+// stop cancels the agent's context and waits for Run to return (once).
 func (ra *runningAgent) stop(t *testing.T) {
 	t.Helper()
-	ra.cancel()
-	select {
-	case err := <-ra.done:
-		if err != nil {
-			t.Errorf("Run: %v", err)
+	ra.stopped.Do(func() {
+		ra.cancel()
+		select {
+		case <-ra.done:
+			if ra.err != nil {
+				t.Errorf("Run: %v", ra.err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Error("Run did not return after its context ended")
 		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("Run did not return after its context ended")
-	}
+	})
 }
 
 // startAgent runs an agent on f with drivers until the test ends, and waits until it
@@ -356,19 +418,16 @@ func startAgent(t *testing.T, f *fakeControl, drivers Drivers) *runningAgent {
 		PollInterval: 50 * time.Millisecond,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
-	ra := &runningAgent{Agent: a, cancel: cancel, done: make(chan error, 1)}
-	go func() { ra.done <- a.Run(ctx) }()
-	var stopped bool
-	t.Cleanup(func() {
-		if !stopped {
-			ra.stop(t)
-		}
-	})
+	ra := &runningAgent{Agent: a, cancel: cancel, done: make(chan struct{})}
+	go func() {
+		ra.err = a.Run(ctx)
+		close(ra.done)
+	}()
+	t.Cleanup(func() { ra.stop(t) })
 	select {
 	case <-a.Ready():
-	case err := <-ra.done:
-		stopped = true
-		t.Fatalf("Run returned before the agent was ready: %v", err)
+	case <-ra.done:
+		t.Fatalf("Run returned before the agent was ready: %v", ra.err)
 	case <-time.After(20 * time.Second):
 		t.Fatal("the agent did not become ready")
 	}

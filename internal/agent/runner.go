@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,8 +20,8 @@ type runner struct {
 	a       *Agent
 	log     *slog.Logger
 	task    ecs.Task
-	td      ecs.TaskDefinition
 	updates chan ecs.NodeTask // latest desired state, coalesced
+	listed  ecs.Task          // the task as last listed; only Agent.sync (holding a.mu) uses it
 	events  chan exitEvent
 	ctrs    []*ctr
 	waits   sync.WaitGroup
@@ -29,7 +30,6 @@ type runner struct {
 	reported   string // fingerprint of the last report sent
 	stopCode   string
 	stopReason string
-	startedAt  *time.Time
 }
 
 // ctr is the observed state of one container of the task.
@@ -62,10 +62,10 @@ func newRunner(a *Agent, nt ecs.NodeTask, found map[string]adopted) *runner {
 		a:          a,
 		log:        a.log.With("task_arn", nt.Task.TaskArn),
 		task:       nt.Task,
-		td:         nt.TaskDefinition,
 		updates:    make(chan ecs.NodeTask, 1),
 		events:     make(chan exitEvent, len(nt.TaskDefinition.ContainerDefinitions)+1),
 		lastStatus: nt.Task.LastStatus,
+		listed:     nt.Task,
 	}
 	for _, cd := range nt.TaskDefinition.ContainerDefinitions {
 		c := &ctr{def: cd, spec: a.containerSpec(nt.Task, nt.TaskDefinition, cd), health: "UNKNOWN"}
@@ -75,19 +75,26 @@ func newRunner(a *Agent, nt ecs.NodeTask, found map[string]adopted) *runner {
 		}
 		r.ctrs = append(r.ctrs, c)
 	}
-	if nt.Task.StartedAt != nil {
-		r.startedAt = nt.Task.StartedAt
-	}
 	return r
 }
 
-// update hands the runner the latest desired state without blocking.
+// update hands the runner the latest desired state without blocking. The caller
+// holds a.mu.
 func (r *runner) update(nt ecs.NodeTask) {
+	r.listed = nt.Task
 	select {
 	case <-r.updates:
 	default:
 	}
 	r.updates <- nt
+}
+
+// forget tells the runner that the control plane no longer lists its task: it must
+// stop. The caller holds a.mu.
+func (r *runner) forget() {
+	t := r.listed
+	t.DesiredStatus = ecs.StatusStopped
+	r.update(ecs.NodeTask{Task: t})
 }
 
 // observe records a driver status.
@@ -132,14 +139,22 @@ func (r *runner) run(ctx context.Context) {
 			r.watch(ctx, c)
 		}
 	}
-	if r.lastStatus == ecs.StatusRunning {
+	if r.lastStatus == ecs.StatusRunning || stopping(r.lastStatus) {
+		// Every container ran: one that is not found disappeared.
 		for _, c := range r.ctrs {
 			if c.status == "" {
 				c.status, c.reason = ecs.StatusStopped, "container disappeared while wharf was not running"
 			}
 		}
 	}
-	if r.task.DesiredStatus != ecs.StatusStopped {
+	if stopping(r.lastStatus) && r.task.StopCode == "" && r.essentialExited() {
+		// An earlier agent was stopping the task, not at the control plane's request:
+		// an essential container had exited.
+		r.stopCode = ecs.StopCodeEssentialContainerExited
+		r.stopReason = "Essential container in task exited"
+	}
+	// A task that was stopping never starts again, whatever its desired status.
+	if r.task.DesiredStatus != ecs.StatusStopped && !stopping(r.lastStatus) {
 		if r.lastStatus == ecs.StatusProvisioning || r.lastStatus == "" {
 			now := r.a.now()
 			r.lastStatus = ecs.StatusPending
@@ -150,6 +165,15 @@ func (r *runner) run(ctx context.Context) {
 		}
 	}
 	r.stop(ctx)
+}
+
+// stopping reports whether a task's last status is past RUNNING and short of STOPPED.
+func stopping(lastStatus string) bool {
+	switch lastStatus {
+	case ecs.StatusDeactivating, ecs.StatusStopping, ecs.StatusDeprovisioning:
+		return true
+	}
+	return false
 }
 
 // start brings containers up in dependency order and then watches them; it returns
@@ -164,7 +188,6 @@ func (r *runner) start(ctx context.Context) bool {
 		if r.lastStatus != ecs.StatusRunning && r.allStarted() {
 			now := r.a.now()
 			r.lastStatus = ecs.StatusRunning
-			r.startedAt = &now
 			r.report(ctx, ecs.TaskReport{PullStoppedAt: &now, StartedAt: &now})
 		}
 		if r.essentialExited() {
@@ -190,47 +213,58 @@ func (r *runner) start(ctx context.Context) bool {
 	}
 }
 
-// startReady starts every container whose dependencies are met. It returns true when
-// the task cannot start (a start failure or a dependency that can never be met).
+// startReady starts every container whose dependencies are met, until no more can
+// start. It returns true when the task cannot start (a start failure or a dependency
+// that can never be met).
 func (r *runner) startReady(ctx context.Context) (failed bool) {
-	for _, c := range r.ctrs {
-		if c.status != "" {
-			continue
-		}
-		ready, impossible := r.depsMet(c)
-		if impossible != "" {
-			r.stopCode = ecs.StopCodeTaskFailedToStart
-			r.stopReason = impossible
-			c.status, c.reason = ecs.StatusStopped, impossible
-			return true
-		}
-		if !ready {
-			continue
-		}
-		drv, err := r.a.cfg.Drivers.For(c.def.Image)
-		if err == nil {
-			c.drv = drv
-			var st driver.Status
-			st, err = drv.Start(ctx, c.spec)
-			if err == nil {
-				c.id = st.ID
-				c.observe(st)
-				r.log.Info("container started", "container", c.def.Name, "runtime_id", c.id, "driver", drv.Name())
-				r.watch(ctx, c)
+	for progress := true; progress; {
+		progress = false
+		for _, c := range r.ctrs {
+			if c.status != "" {
 				continue
 			}
+			ready, impossible := r.depsMet(c)
+			if impossible != "" {
+				r.stopCode = ecs.StopCodeTaskFailedToStart
+				r.stopReason = impossible
+				c.status, c.reason = ecs.StatusStopped, impossible
+				return true
+			}
+			if !ready {
+				continue
+			}
+			if err := r.startContainer(ctx, c); err != nil {
+				if ctx.Err() != nil {
+					return false
+				}
+				reason := startReason(err)
+				r.log.Warn("container failed to start", "container", c.def.Name, "err", err)
+				c.status, c.reason = ecs.StatusStopped, reason
+				r.stopCode = ecs.StopCodeTaskFailedToStart
+				r.stopReason = reason
+				return true
+			}
+			progress = true
 		}
-		if ctx.Err() != nil {
-			return false
-		}
-		reason := startReason(err)
-		r.log.Warn("container failed to start", "container", c.def.Name, "err", err)
-		c.status, c.reason = ecs.StatusStopped, reason
-		r.stopCode = ecs.StopCodeTaskFailedToStart
-		r.stopReason = reason
-		return true
 	}
 	return false
+}
+
+// startContainer starts c with the driver its image needs, and watches it.
+func (r *runner) startContainer(ctx context.Context, c *ctr) error {
+	drv, err := r.a.cfg.Drivers.For(c.def.Image)
+	if err != nil {
+		return err
+	}
+	st, err := drv.Start(ctx, c.spec)
+	if err != nil {
+		return err
+	}
+	c.drv, c.id = drv, st.ID
+	c.observe(st)
+	r.log.Info("container started", "container", c.def.Name, "runtime_id", c.id, "driver", drv.Name())
+	r.watch(ctx, c)
+	return nil
 }
 
 // depsMet evaluates a container's dependsOn conditions.
@@ -257,6 +291,9 @@ func (r *runner) depsMet(c *ctr) (ready bool, impossible string) {
 				return false, fmt.Sprintf("dependency %s of container %s did not exit successfully (condition SUCCESS)", dep.def.Name, c.def.Name)
 			}
 		case "HEALTHY":
+			if dep.spec.HealthCheck == nil {
+				return false, fmt.Sprintf("dependency %s of container %s has no health check (condition HEALTHY)", dep.def.Name, c.def.Name)
+			}
 			if dep.status == ecs.StatusStopped || dep.health == "UNHEALTHY" {
 				return false, fmt.Sprintf("dependency %s of container %s did not become healthy (condition HEALTHY)", dep.def.Name, c.def.Name)
 			}
@@ -296,6 +333,8 @@ func (r *runner) essentialExited() bool {
 }
 
 // watch waits for c to exit in its own goroutine and hands the result to the runner.
+// A failure to wait (a driver hiccup, the Docker engine restarting) is retried: only
+// an exit, or the container being gone, ends the watch.
 func (r *runner) watch(ctx context.Context, c *ctr) {
 	if c.waiting || c.id == "" {
 		return
@@ -305,15 +344,26 @@ func (r *runner) watch(ctx context.Context, c *ctr) {
 	r.waits.Add(1)
 	go func() {
 		defer r.waits.Done()
-		st, err := drv.Wait(ctx, id)
-		if ctx.Err() != nil {
-			return
-		}
-		if err != nil {
-			if !errors.Is(err, driver.ErrNotFound) {
-				r.log.Warn("waiting for container", "runtime_id", id, "err", err)
+		var st driver.Status
+		for attempt := 0; ; attempt++ {
+			var err error
+			st, err = drv.Wait(ctx, id)
+			if ctx.Err() != nil {
+				return
 			}
-			st = driver.Status{ID: id, FinishedAt: r.a.now(), Reason: "container disappeared"}
+			if err == nil {
+				break
+			}
+			if errors.Is(err, driver.ErrNotFound) {
+				st = driver.Status{ID: id, FinishedAt: r.a.now(), Reason: "container disappeared"}
+				break
+			}
+			r.log.Warn("waiting for container", "container", c.def.Name, "runtime_id", id, "err", err, "attempt", attempt+1)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff(attempt)):
+			}
 		}
 		select {
 		case r.events <- exitEvent{c: c, st: st}:
@@ -382,7 +432,11 @@ func (r *runner) stop(ctx context.Context) {
 	}
 	end := r.a.now()
 	r.lastStatus = ecs.StatusStopped
-	r.report(ctx, ecs.TaskReport{StoppedAt: &end, ExecutionStoppedAt: &end, StopCode: r.stopCode, StoppedReason: r.stopReason})
+	if !r.report(ctx, ecs.TaskReport{StoppedAt: &end, ExecutionStoppedAt: &end, StopCode: r.stopCode, StoppedReason: r.stopReason}) {
+		// ctx ended before the control plane heard: keep the exited containers, so
+		// that the next agent reports them (exit codes included) and removes them.
+		return
+	}
 	for _, c := range r.ctrs {
 		if c.id == "" {
 			continue
@@ -394,9 +448,10 @@ func (r *runner) stop(ctx context.Context) {
 	r.log.Info("task stopped", "stop_code", r.stopCode, "reason", r.stopReason)
 }
 
-// report sends the observed state when it changed since the last report; extra
-// carries the timestamps and stop fields of a transition.
-func (r *runner) report(ctx context.Context, extra ecs.TaskReport) {
+// report sends the observed state when it changed since the last report, or when
+// extra carries the timestamps and stop fields of a transition. It retries until the
+// control plane accepts the report, and returns false when ctx ended first.
+func (r *runner) report(ctx context.Context, extra ecs.TaskReport) bool {
 	rep := extra
 	rep.TaskArn = r.task.TaskArn
 	rep.LastStatus = r.lastStatus
@@ -411,23 +466,36 @@ func (r *runner) report(ctx context.Context, extra ecs.TaskReport) {
 			Reason: c.reason, NetworkBindings: c.ports, HealthStatus: c.health,
 		})
 	}
-	fp := fmt.Sprintf("%+v", rep)
-	if fp == r.reported && extra.StoppedAt == nil {
-		return
+	// The fingerprint holds the values behind the pointers (exit codes, ports), not
+	// their addresses, and leaves out the transition fields of extra.
+	state := rep
+	state.StopCode, state.StoppedReason = "", ""
+	state.PullStartedAt, state.PullStoppedAt, state.StartedAt = nil, nil, nil
+	state.StoppingAt, state.StoppedAt, state.ExecutionStoppedAt = nil, nil, nil
+	raw, err := json.Marshal(state)
+	if err != nil { // cannot happen: the report holds only plain values
+		raw = []byte(fmt.Sprintf("%+v", state))
+	}
+	fp := string(raw)
+	transition := extra.PullStartedAt != nil || extra.PullStoppedAt != nil || extra.StartedAt != nil ||
+		extra.StoppingAt != nil || extra.StoppedAt != nil || extra.ExecutionStoppedAt != nil ||
+		extra.StopCode != "" || extra.StoppedReason != ""
+	if fp == r.reported && !transition {
+		return true
 	}
 	for attempt := 0; ; attempt++ {
 		err := r.a.cfg.Control.ReportTask(ctx, rep)
 		if err == nil {
 			r.reported = fp
-			return
+			return true
 		}
 		if ctx.Err() != nil {
-			return
+			return false
 		}
 		r.log.Warn("reporting task state", "err", err, "attempt", attempt+1)
 		select {
 		case <-ctx.Done():
-			return
+			return false
 		case <-time.After(backoff(attempt)):
 		}
 	}

@@ -49,15 +49,6 @@ func (d Drivers) all() []driver.Driver {
 	return out
 }
 
-func (d Drivers) byName(name string) driver.Driver {
-	for _, dr := range d.all() {
-		if dr.Name() == name {
-			return dr
-		}
-	}
-	return nil
-}
-
 // containerSpec builds the driver spec of one container of a task.
 func (a *Agent) containerSpec(t ecs.Task, td ecs.TaskDefinition, cd ecs.ContainerDefinition) driver.Spec {
 	env := map[string]string{}
@@ -89,8 +80,20 @@ func (a *Agent) containerSpec(t ecs.Task, td ecs.TaskDefinition, cd ecs.Containe
 			}
 		}
 	}
-	// Every task can reach Wharf with unmodified SDK code.
+	// awsvpc gives each ECS task a network of its own; here tasks share the node's, so
+	// an awsvpc task runs in bridge mode with every port mapped to a dynamic host port
+	// (the control plane reserves no host port for it), and two of them never collide.
+	networkMode := td.NetworkMode
+	awsvpc := networkMode == "awsvpc"
+	if awsvpc {
+		networkMode = "bridge"
+	}
+	// Every task can reach Wharf with unmodified SDK code. A Docker container in bridge
+	// mode has a loopback of its own, so it gets the endpoint that reaches the host.
 	env["AWS_ENDPOINT_URL"] = a.cfg.Endpoint
+	if a.cfg.DockerEndpoint != "" && !strings.HasPrefix(cd.Image, ProcessImagePrefix) && (networkMode == "" || networkMode == "bridge") {
+		env["AWS_ENDPOINT_URL"] = a.cfg.DockerEndpoint
+	}
 	env["AWS_REGION"] = a.cfg.Region
 	env["AWS_DEFAULT_REGION"] = a.cfg.Region
 	env["ECS_CONTAINER_METADATA_TASK_ARN"] = t.TaskArn
@@ -103,7 +106,7 @@ func (a *Agent) containerSpec(t ecs.Task, td ecs.TaskDefinition, cd ecs.Containe
 		Env:         env,
 		WorkingDir:  cd.WorkingDirectory,
 		User:        cd.User,
-		NetworkMode: td.NetworkMode,
+		NetworkMode: networkMode,
 		CPU:         cpu,
 		MemoryMiB:   mem,
 		Labels: map[string]string{
@@ -121,9 +124,13 @@ func (a *Agent) containerSpec(t ecs.Task, td ecs.TaskDefinition, cd ecs.Containe
 		}
 	}
 	for _, pm := range cd.PortMappings {
+		hostPort := deref(pm.HostPort)
+		if awsvpc {
+			hostPort = 0
+		}
 		spec.Ports = append(spec.Ports, driver.PortMapping{
 			ContainerPort: deref(pm.ContainerPort),
-			HostPort:      deref(pm.HostPort),
+			HostPort:      hostPort,
 			Protocol:      pm.Protocol,
 		})
 	}

@@ -54,6 +54,10 @@ type App struct {
 	closeOnce sync.Once
 	errc      chan error
 	dockerUp  string
+	// docker is the Docker driver when an engine is in use; bridgeListener serves the
+	// API on the host's Docker bridge address for bridge-mode containers.
+	docker         *docker.Driver
+	bridgeListener net.Listener
 }
 
 // Start opens the state, binds the endpoint and starts every component. The app runs
@@ -125,7 +129,8 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a.agent = agent.New(agent.Config{
 		NodeID: node, Control: ecsSvc, Drivers: drivers, Endpoint: a.Endpoint(),
-		Region: cfg.Region, Version: cfg.Version, Logger: cfg.Logger,
+		DockerEndpoint: a.dockerEndpoint(ctx),
+		Region:         cfg.Region, Version: cfg.Version, Logger: cfg.Logger,
 	})
 
 	mux := http.NewServeMux()
@@ -137,12 +142,17 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	a.cancel = cancel
 	a.goRun("ecs", func() error { return ecsSvc.Run(runCtx) })
 	a.goRun("agent", func() error { return a.agent.Run(runCtx) })
-	a.goRun("http", func() error {
-		if err := a.server.Serve(a.listener); !errors.Is(err, http.ErrServerClosed) {
-			return err
+	for _, l := range []net.Listener{a.listener, a.bridgeListener} {
+		if l == nil {
+			continue
 		}
-		return nil
-	})
+		a.goRun("http", func() error {
+			if err := a.server.Serve(l); !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		})
+	}
 	go func() {
 		select {
 		case <-ctx.Done():
@@ -184,8 +194,47 @@ func (a *App) drivers(ctx context.Context, stateDir string) (agent.Drivers, erro
 	}
 	a.closers = append(a.closers, dock.Close)
 	d.Docker = dock
+	a.docker = dock
 	a.dockerUp = "ready"
 	return d, nil
+}
+
+// dockerEndpoint makes the API reachable from bridge-mode containers and returns the
+// URL they use. A container's 127.0.0.1 is its own, so when Wharf listens on loopback it
+// also listens on the host's address on Docker's bridge (reachable from containers
+// only); containers name it host.docker.internal. It returns "" (containers then get
+// the main endpoint) when that is not possible.
+func (a *App) dockerEndpoint(ctx context.Context) string {
+	if a.docker == nil {
+		return ""
+	}
+	host, port, err := net.SplitHostPort(a.listener.Addr().String())
+	if err != nil {
+		return ""
+	}
+	url := "http://" + net.JoinHostPort(docker.HostAlias, port)
+	ip := net.ParseIP(host)
+	switch {
+	case ip == nil:
+		return ""
+	case ip.IsUnspecified():
+		return url // already listening on every address, the bridge's included
+	case !ip.IsLoopback():
+		return "" // a specific address of the host: containers reach it as it is
+	}
+	gw, err := a.docker.HostGateway(ctx)
+	if err != nil {
+		a.log.Warn("Docker tasks cannot reach the API endpoint", "err", err)
+		return ""
+	}
+	l, err := net.Listen("tcp", net.JoinHostPort(gw, port))
+	if err != nil {
+		a.log.Warn("Docker tasks cannot reach the API endpoint: listen on the Docker bridge", "addr", net.JoinHostPort(gw, port), "err", err)
+		return ""
+	}
+	a.bridgeListener = l
+	a.closers = append(a.closers, func() error { return ignoreClosed(l.Close()) })
+	return url
 }
 
 func (a *App) goRun(name string, fn func() error) {

@@ -276,3 +276,52 @@ func runtimeGone(driverName string, tasks []instance) error {
 	}
 	return nil
 }
+
+// TestTasksReachTheEndpoint runs a one-off task on each runtime that calls Wharf at its
+// AWS_ENDPOINT_URL: unmodified SDK code in a task must find Wharf there.
+func TestTasksReachTheEndpoint(t *testing.T) {
+	for _, tc := range []struct {
+		name, driver, image string
+		entry               []string
+	}{
+		{"process", "process", "process:" + probeBin, nil},
+		{"docker bridge", "docker", exampleImage, []string{"/probe"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.driver == "docker" {
+				requireDocker(t)
+			}
+			s := startServer(t, t.TempDir(), tc.driver)
+			ctx := context.Background()
+			_, err := s.ecs.RegisterTaskDefinition(ctx, &awsecs.RegisterTaskDefinitionInput{
+				Family: aws.String("probe"), NetworkMode: ecstypes.NetworkModeBridge,
+				ContainerDefinitions: []ecstypes.ContainerDefinition{{
+					Name: aws.String("probe"), Image: aws.String(tc.image), EntryPoint: tc.entry, Memory: aws.Int32(16),
+				}},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			run, err := s.ecs.RunTask(ctx, &awsecs.RunTaskInput{TaskDefinition: aws.String("probe")})
+			if err != nil || len(run.Tasks) != 1 {
+				t.Fatalf("RunTask: %v", err)
+			}
+			arn := aws.ToString(run.Tasks[0].TaskArn)
+			eventually(t, 60*time.Second, "probe task stopped", func() error {
+				out, err := s.ecs.DescribeTasks(ctx, &awsecs.DescribeTasksInput{Tasks: []string{arn}})
+				if err != nil {
+					return err
+				}
+				task := out.Tasks[0]
+				if aws.ToString(task.LastStatus) != "STOPPED" {
+					return fmt.Errorf("lastStatus %s", aws.ToString(task.LastStatus))
+				}
+				if code := task.Containers[0].ExitCode; code == nil || *code != 0 {
+					t.Fatalf("probe exit code %d (nil: %t, reason %q): the task could not reach Wharf at its AWS_ENDPOINT_URL",
+						aws.ToInt32(code), code == nil, aws.ToString(task.StoppedReason))
+				}
+				return nil
+			})
+		})
+	}
+}

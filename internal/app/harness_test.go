@@ -24,8 +24,9 @@ import (
 	"github.com/wharf-dev/wharf/internal/app"
 )
 
-// exampleBin is the productapi example built once for the whole test binary.
-var exampleBin string
+// exampleBin is the productapi example and probeBin the probe task (testdata/probe),
+// built once for the whole test binary.
+var exampleBin, probeBin string
 
 // exampleImage is the Docker image of the example, built when an engine answers.
 const exampleImage = "wharf-test/productapi:latest"
@@ -37,12 +38,15 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	exampleBin = filepath.Join(dir, "productapi")
-	build := exec.Command("go", "build", "-o", exampleBin, "./examples/productapi")
-	build.Dir = repoRoot()
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build example: %v\n%s", err, out)
-		os.Exit(1)
+	probeBin = filepath.Join(dir, "probe")
+	for bin, pkg := range map[string]string{exampleBin: "./examples/productapi", probeBin: "./internal/app/testdata/probe"} {
+		build := exec.Command("go", "build", "-o", bin, pkg)
+		build.Dir = repoRoot()
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "build %s: %v\n%s", pkg, err, out)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
@@ -66,12 +70,18 @@ func requireDocker(t *testing.T) {
 	}
 	buildImageOnce.Do(func() {
 		ctxDir := t.TempDir()
-		data, err := os.ReadFile(exampleBin)
-		if err == nil {
-			err = os.WriteFile(filepath.Join(ctxDir, "productapi"), data, 0o755)
+		var err error
+		for name, bin := range map[string]string{"productapi": exampleBin, "probe": probeBin} {
+			var data []byte
+			if data, err = os.ReadFile(bin); err == nil {
+				err = os.WriteFile(filepath.Join(ctxDir, name), data, 0o755)
+			}
+			if err != nil {
+				break
+			}
 		}
 		if err == nil {
-			err = os.WriteFile(filepath.Join(ctxDir, "Dockerfile"), []byte("FROM scratch\nCOPY productapi /productapi\nENTRYPOINT [\"/productapi\"]\n"), 0o644)
+			err = os.WriteFile(filepath.Join(ctxDir, "Dockerfile"), []byte("FROM scratch\nCOPY productapi probe /\nENTRYPOINT [\"/productapi\"]\n"), 0o644)
 		}
 		if err != nil {
 			buildImageErr = err

@@ -92,6 +92,11 @@ func containerConfig(spec driver.Spec) (*container.Config, *container.HostConfig
 		RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyDisabled},
 		AutoRemove:    false,
 	}
+	if mode == "bridge" {
+		// host.docker.internal names the host from inside the container, as on Docker
+		// Desktop, so that a task can reach Wharf's endpoint (see HostGateway).
+		hostCfg.ExtraHosts = []string{HostAlias + ":host-gateway"}
+	}
 	if spec.CPU > 0 {
 		hostCfg.CPUShares = int64(max(spec.CPU, minCPUShares))
 	}

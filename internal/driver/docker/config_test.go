@@ -73,6 +73,7 @@ func TestContainerConfig(t *testing.T) {
 			"53/udp": {{HostIP: "", HostPort: "5353"}},
 		},
 		RestartPolicy: container.RestartPolicy{Name: "no"},
+		ExtraHosts:    []string{"host.docker.internal:host-gateway"},
 	}
 	wantHost.CPUShares = 2
 	wantHost.Memory = 128 << 20

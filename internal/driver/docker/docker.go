@@ -9,7 +9,8 @@
 // Networking: NetworkMode "bridge" (the default) publishes every mapping on the host,
 // on a port Docker picks when HostPort is 0; "host" shares the host's network, so the
 // program binds its host port itself (HostPort must then be 0 or equal ContainerPort);
-// "none" publishes nothing.
+// "none" publishes nothing. In bridge mode HostAlias (host.docker.internal) resolves to
+// the host's address on the bridge (HostGateway), so a task can reach services there.
 //
 // PORT: when the spec has ports and its Env does not set PORT, PORT is added to the
 // container's environment: in bridge and none modes it is the first mapping's
@@ -30,6 +31,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"sort"
 	"sync"
 	"time"
@@ -38,6 +40,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/stdcopy"
 
@@ -84,6 +87,52 @@ func New(ctx context.Context, logger *slog.Logger) (*Driver, error) {
 		return nil, fmt.Errorf("docker: ping engine at %s: %w", cli.DaemonHost(), err)
 	}
 	return &Driver{cli: cli, log: logger, stopped: make(map[string]bool)}, nil
+}
+
+// HostAlias is the name that bridge-mode containers resolve to the host.
+const HostAlias = "host.docker.internal"
+
+// HostGateway returns the host's address on Docker's default bridge network: the
+// address that bridge-mode containers reach the host at (and HostAlias resolves to).
+func (d *Driver) HostGateway(ctx context.Context) (string, error) {
+	nw, err := d.cli.NetworkInspect(ctx, "bridge", network.InspectOptions{})
+	if err != nil {
+		return "", fmt.Errorf("docker: inspect the bridge network: %w", err)
+	}
+	for _, c := range nw.IPAM.Config {
+		if ip := net.ParseIP(c.Gateway); ip != nil && ip.To4() != nil {
+			return c.Gateway, nil
+		}
+	}
+	// The default bridge often records no gateway: it is the bridge interface's
+	// address in the network's subnet.
+	name := nw.Options["com.docker.network.bridge.name"]
+	if name == "" {
+		name = "docker0"
+	}
+	ifc, err := net.InterfaceByName(name)
+	if err != nil {
+		return "", fmt.Errorf("docker: the bridge network records no gateway and interface %s: %w", name, err)
+	}
+	addrs, err := ifc.Addrs()
+	if err != nil {
+		return "", fmt.Errorf("docker: addresses of %s: %w", name, err)
+	}
+	for _, a := range addrs {
+		if ipn, ok := a.(*net.IPNet); ok && ipn.IP.To4() != nil {
+			return ipn.IP.String(), nil
+		}
+	}
+	return "", fmt.Errorf("docker: the bridge interface %s has no IPv4 address", name)
+}
+
+// EngineVersion returns the engine's version ("" when it cannot be read).
+func (d *Driver) EngineVersion(ctx context.Context) string {
+	v, err := d.cli.ServerVersion(ctx)
+	if err != nil {
+		return ""
+	}
+	return v.Version
 }
 
 // Close releases the connection to the engine; containers keep running.
