@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/wharf-dev/wharf/internal/app"
 )
 
 func TestServiceLifecycleProcess(t *testing.T) {
@@ -323,5 +325,53 @@ func TestTasksReachTheEndpoint(t *testing.T) {
 				return nil
 			})
 		})
+	}
+}
+
+// TestCrashLoopBacksOff runs a service whose only container exits at once: ECS keeps
+// replacing it, backs off, and says why in the service events.
+func TestCrashLoopBacksOff(t *testing.T) {
+	s := startServerConfig(t, app.Config{DataDir: t.TempDir(), Driver: "process", TimeScale: 20})
+	ctx := context.Background()
+	_, err := s.ecs.RegisterTaskDefinition(ctx, &awsecs.RegisterTaskDefinitionInput{
+		Family: aws.String("crasher"),
+		ContainerDefinitions: []ecstypes.ContainerDefinition{{
+			Name: aws.String("c"), Image: aws.String("process:/bin/sh"), Memory: aws.Int32(16),
+			EntryPoint: []string{"-c"}, Command: []string{"echo starting; exit 7"},
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ecs.CreateService(ctx, &awsecs.CreateServiceInput{
+		ServiceName: aws.String("crasher"), TaskDefinition: aws.String("crasher"), DesiredCount: aws.Int32(1),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 60*time.Second, "crash-loop event", func() error {
+		out, err := s.ecs.DescribeServices(ctx, &awsecs.DescribeServicesInput{Services: []string{"crasher"}})
+		if err != nil {
+			return err
+		}
+		for _, e := range out.Services[0].Events {
+			if strings.Contains(aws.ToString(e.Message), "is unable to consistently start tasks successfully") {
+				return nil
+			}
+		}
+		return fmt.Errorf("%d events, none about the crash loop", len(out.Services[0].Events))
+	})
+	stopped, err := s.ecs.ListTasks(ctx, &awsecs.ListTasksInput{ServiceName: aws.String("crasher"), DesiredStatus: ecstypes.DesiredStatusStopped})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stopped.TaskArns) < 2 {
+		t.Fatalf("%d stopped tasks, want the crashing task replaced at least once", len(stopped.TaskArns))
+	}
+	out, err := s.ecs.DescribeTasks(ctx, &awsecs.DescribeTasksInput{Tasks: stopped.TaskArns[:1]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := out.Tasks[0].Containers[0]; aws.ToInt32(c.ExitCode) != 7 {
+		t.Fatalf("crashed container exit code %d, want 7", aws.ToInt32(c.ExitCode))
 	}
 }

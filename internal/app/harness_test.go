@@ -125,11 +125,17 @@ type server struct {
 // startServer boots Wharf on 127.0.0.1:0 with the given data dir and driver.
 func startServer(t *testing.T, dataDir, driver string) *server {
 	t.Helper()
-	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	a, err := app.Start(context.Background(), app.Config{
-		Listen: "127.0.0.1:0", DataDir: dataDir, Driver: driver, Region: "us-east-1",
-		Version: "test", Logger: logger,
-	})
+	return startServerConfig(t, app.Config{DataDir: dataDir, Driver: driver})
+}
+
+// startServerConfig boots Wharf on 127.0.0.1:0 with cfg (its listen address, region,
+// version and logger are filled in).
+func startServerConfig(t *testing.T, cfg app.Config) *server {
+	t.Helper()
+	dataDir, driver := cfg.DataDir, cfg.Driver
+	cfg.Listen, cfg.Region, cfg.Version = "127.0.0.1:0", "us-east-1", "test"
+	cfg.Logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	a, err := app.Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("start wharf: %v", err)
 	}
