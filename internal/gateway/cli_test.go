@@ -16,6 +16,9 @@ import (
 func TestAWSCLI(t *testing.T) {
 	bin, err := exec.LookPath("aws")
 	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("aws CLI not on PATH: .ci/run installs it")
+		}
 		t.Skip("aws CLI not on PATH")
 	}
 	h := newHarness(t, 0)

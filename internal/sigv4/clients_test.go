@@ -96,6 +96,9 @@ func awsEnv(t *testing.T, k Key) []string {
 func TestAWSCLI(t *testing.T) {
 	awsPath, err := exec.LookPath("aws")
 	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("aws CLI not on PATH: .ci/run installs it")
+		}
 		t.Skip("aws CLI not on PATH")
 	}
 	tests := []struct {
