@@ -145,6 +145,12 @@ func (a *Agent) sync(ctx context.Context, found map[string]map[string]adopted) e
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	// Once ctx ends, runners leave (and unregister) one by one: a task whose runner
+	// has just left must not get a new one, which would find no container and take
+	// the task for dead. Runners cannot leave while the lock is held.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	listed := make(map[string]bool, len(tasks))
 	for _, nt := range tasks {
 		listed[nt.Task.TaskArn] = true

@@ -483,6 +483,10 @@ func (r *runner) report(ctx context.Context, extra ecs.TaskReport) bool {
 	if fp == r.reported && !transition {
 		return true
 	}
+	// An agent that is shutting down says nothing more: the next one observes afresh.
+	if ctx.Err() != nil {
+		return false
+	}
 	for attempt := 0; ; attempt++ {
 		err := r.a.cfg.Control.ReportTask(ctx, rep)
 		if err == nil {
