@@ -145,7 +145,7 @@ func configureALB(dir string, api, port, upstream, rules int) error {
 	tg, err := c.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{
 		Name: aws.String("bench"), Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(int32(upstream)),
 		VpcId: aws.String("vpc-1"), TargetType: elbtypes.TargetTypeEnumIp,
-		HealthCheckIntervalSeconds: aws.Int32(5), HealthyThresholdCount: aws.Int32(2),
+		HealthCheckIntervalSeconds: aws.Int32(5), HealthCheckTimeoutSeconds: aws.Int32(2), HealthyThresholdCount: aws.Int32(2),
 	})
 	if err != nil {
 		return fmt.Errorf("create target group: %w", err)

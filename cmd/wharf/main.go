@@ -81,6 +81,8 @@ type options struct {
 	logFormat string
 	logLevel  string
 	timeScale float64
+	lbBind    string
+	lbOffset  int
 }
 
 func flags(name string, stderr io.Writer, o *options, withRuntime bool) *flag.FlagSet {
@@ -94,6 +96,8 @@ func flags(name string, stderr io.Writer, o *options, withRuntime bool) *flag.Fl
 		fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 		fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 		fs.Float64Var(&o.timeScale, "time-scale", 1, "make periods, backoffs and bake times pass `N` times faster (1 = as AWS)")
+		fs.StringVar(&o.lbBind, "lb-bind", "127.0.0.1", "`address` that load balancer listeners bind (0.0.0.0 to serve other machines)")
+		fs.IntVar(&o.lbOffset, "lb-port-offset", 0, "bind listeners on ports below 1024 at port+`N` instead (for users who cannot bind privileged ports; e.g. 8000 puts port 80 on 8080)")
 	}
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: wharf %s [flags]\n\nFlags (each also settable as WHARF_<FLAG>, e.g. WHARF_DATA_DIR):\n", name)
@@ -145,6 +149,7 @@ func up(args []string, stderr io.Writer) error {
 	a, err := app.Start(ctx, app.Config{
 		Listen: o.listen, DataDir: o.dataDir, Driver: o.driver, Region: o.region,
 		TimeScale: o.timeScale, Version: buildVersion(), Logger: logger,
+		LBBindAddress: o.lbBind, LBPortOffset: o.lbOffset,
 	})
 	if err != nil {
 		return err

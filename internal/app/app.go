@@ -20,8 +20,10 @@ import (
 	"github.com/wharf-dev/wharf/internal/driver/docker"
 	"github.com/wharf-dev/wharf/internal/driver/process"
 	"github.com/wharf-dev/wharf/internal/ecs"
+	"github.com/wharf-dev/wharf/internal/elbv2"
 	"github.com/wharf-dev/wharf/internal/gateway"
 	"github.com/wharf-dev/wharf/internal/iam"
+	"github.com/wharf-dev/wharf/internal/lb"
 	"github.com/wharf-dev/wharf/internal/store"
 )
 
@@ -35,8 +37,13 @@ type Config struct {
 	Driver    string  // auto, docker or process
 	Region    string  // the region Wharf answers as
 	TimeScale float64 // >1 makes periods and backoffs pass faster
-	Version   string
-	Logger    *slog.Logger
+	// LBBindAddress is the address load balancer listeners bind (default 127.0.0.1);
+	// LBPortOffset moves listeners on ports below 1024 up by that much, for users who
+	// cannot bind privileged ports.
+	LBBindAddress string
+	LBPortOffset  int
+	Version       string
+	Logger        *slog.Logger
 }
 
 // App is a running Wharf.
@@ -119,8 +126,20 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	proxy := lb.New(lb.Options{
+		BindAddress: cfg.LBBindAddress, PortOffset: cfg.LBPortOffset,
+		Logger: cfg.Logger.With("component", "lb"),
+	})
+	a.closers = append(a.closers, proxy.Close)
+	elbSvc, err := elbv2.New(a.db, elbv2.Config{
+		Region: cfg.Region, AccountID: AccountID, DataPlane: proxy,
+		Logger: cfg.Logger.With("component", "elbv2"),
+	})
+	if err != nil {
+		return nil, err
+	}
 	gw, err := gateway.New(gateway.Config{
-		Services: []*awsapi.Service{ecsSvc.API()},
+		Services: []*awsapi.Service{ecsSvc.API(), elbSvc.API()},
 		Auth:     authenticator{keys: keys},
 		Logger:   cfg.Logger.With("component", "gateway"),
 	})
@@ -141,6 +160,7 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a.cancel = cancel
 	a.goRun("ecs", func() error { return ecsSvc.Run(runCtx) })
+	a.goRun("elbv2", func() error { return elbSvc.Run(runCtx) })
 	a.goRun("agent", func() error { return a.agent.Run(runCtx) })
 	for _, l := range []net.Listener{a.listener, a.bridgeListener} {
 		if l == nil {
@@ -274,7 +294,7 @@ func (a *App) health(w http.ResponseWriter, _ *http.Request) {
 		"status":   status,
 		"version":  a.cfg.Version,
 		"region":   a.cfg.Region,
-		"services": []string{"ecs"},
+		"services": []string{"ecs", "elasticloadbalancing"},
 		"drivers":  map[string]string{"process": "ready", "docker": a.dockerUp},
 	})
 }

@@ -1,0 +1,288 @@
+package lb
+
+import (
+	"bytes"
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/wharf-dev/wharf/internal/elbv2"
+)
+
+// pattern is a compiled ALB wildcard pattern: '*' matches any run of characters
+// (including none) and '?' exactly one.
+type pattern struct {
+	s    string // lower-cased when fold
+	fold bool   // case-insensitive
+	wild bool   // has '*' or '?'
+}
+
+func newPattern(s string, fold bool) pattern {
+	if fold {
+		s = strings.ToLower(s)
+	}
+	return pattern{s: s, fold: fold, wild: strings.ContainsAny(s, "*?")}
+}
+
+// match reports whether b matches the pattern. It does not allocate.
+func (p *pattern) match(b []byte) bool {
+	if !p.wild {
+		if p.fold {
+			return equalFold(b, p.s)
+		}
+		return string(b) == p.s
+	}
+	return wildMatch(p.s, b, p.fold)
+}
+
+// wildMatch matches s against p ('*' and '?' wildcards), in linear space and
+// O(len(p)·len(s)) worst-case time, backtracking only to the last '*'.
+func wildMatch(p string, s []byte, fold bool) bool {
+	px, sx := 0, 0
+	star, starS := -1, 0
+	for sx < len(s) {
+		if px < len(p) {
+			c := p[px]
+			switch {
+			case c == '*':
+				star, starS = px, sx
+				px++
+				continue
+			case c == '?':
+				px++
+				sx++
+				continue
+			case c == s[sx] || (fold && c == lower(s[sx])):
+				px++
+				sx++
+				continue
+			}
+		}
+		if star < 0 {
+			return false
+		}
+		starS++
+		px, sx = star+1, starS
+	}
+	for px < len(p) && p[px] == '*' {
+		px++
+	}
+	return px == len(p)
+}
+
+// Condition fields.
+const (
+	condPath = iota
+	condHost
+	condHeader
+	condMethod
+	condQuery
+	condSourceIP
+)
+
+// condition is one compiled rule condition; its values are alternatives.
+type condition struct {
+	field    int
+	patterns []pattern
+	header   string // http-header name, lower case
+	query    []queryPattern
+	prefixes []netip.Prefix
+}
+
+// queryPattern is one key/value pair of a query-string condition.
+type queryPattern struct {
+	anyKey bool
+	key    pattern
+	value  pattern
+}
+
+// compileCondition compiles an ALB rule condition.
+func compileCondition(c elbv2.ConditionConfig) (condition, error) {
+	var out condition
+	switch c.Field {
+	case "path-pattern":
+		out.field = condPath
+		for _, v := range c.Values {
+			out.patterns = append(out.patterns, newPattern(v, false))
+		}
+	case "host-header":
+		out.field = condHost
+		for _, v := range c.Values {
+			out.patterns = append(out.patterns, newPattern(v, true))
+		}
+	case "http-header":
+		out.field = condHeader
+		if !isToken([]byte(c.HeaderName)) {
+			return out, fmt.Errorf("http-header condition: invalid header name %q", c.HeaderName)
+		}
+		out.header = strings.ToLower(c.HeaderName)
+		for _, v := range c.Values {
+			out.patterns = append(out.patterns, newPattern(v, true))
+		}
+	case "http-request-method":
+		out.field = condMethod
+		for _, v := range c.Values {
+			out.patterns = append(out.patterns, pattern{s: v})
+		}
+	case "query-string":
+		out.field = condQuery
+		for _, kv := range c.QueryStrings {
+			out.query = append(out.query, queryPattern{
+				anyKey: kv.Key == "",
+				key:    newPattern(kv.Key, true),
+				value:  newPattern(kv.Value, true),
+			})
+		}
+		if len(out.query) == 0 {
+			return out, fmt.Errorf("query-string condition: no key/value pairs")
+		}
+		return out, nil
+	case "source-ip":
+		out.field = condSourceIP
+		for _, v := range c.Values {
+			p, err := netip.ParsePrefix(v)
+			if err != nil {
+				return out, fmt.Errorf("source-ip condition: %w", err)
+			}
+			out.prefixes = append(out.prefixes, p.Masked())
+		}
+		if len(out.prefixes) == 0 {
+			return out, fmt.Errorf("source-ip condition: no CIDR blocks")
+		}
+		return out, nil
+	default:
+		return out, fmt.Errorf("unsupported condition field %q", c.Field)
+	}
+	if len(out.patterns) == 0 {
+		return out, fmt.Errorf("%s condition: no values", c.Field)
+	}
+	return out, nil
+}
+
+// match reports whether the request satisfies the condition. It does not allocate
+// once r.scratch has grown to the size of the largest query parameter.
+func (c *condition) match(r *request, client netip.Addr) bool {
+	switch c.field {
+	case condPath:
+		return anyMatch(c.patterns, r.path)
+	case condHost:
+		return anyMatch(c.patterns, r.host)
+	case condMethod:
+		return anyMatch(c.patterns, r.method)
+	case condHeader:
+		for i := range r.headers {
+			h := &r.headers[i]
+			if equalFold(h.name, c.header) && anyMatch(c.patterns, h.value) {
+				return true
+			}
+		}
+		return false
+	case condQuery:
+		return c.matchQuery(r)
+	case condSourceIP:
+		for _, p := range c.prefixes {
+			if p.Contains(client) {
+				return true
+			}
+		}
+		return false
+	}
+	return false
+}
+
+func anyMatch(ps []pattern, b []byte) bool {
+	for i := range ps {
+		if ps[i].match(b) {
+			return true
+		}
+	}
+	return false
+}
+
+// matchQuery matches the URL-decoded key/value pairs of the query string.
+func (c *condition) matchQuery(r *request) bool {
+	q := r.query
+	for len(q) > 0 {
+		var pair []byte
+		if i := bytes.IndexByte(q, '&'); i >= 0 {
+			pair, q = q[:i], q[i+1:]
+		} else {
+			pair, q = q, nil
+		}
+		if len(pair) == 0 {
+			continue
+		}
+		rawKey, rawValue := pair, []byte(nil)
+		if i := bytes.IndexByte(pair, '='); i >= 0 {
+			rawKey, rawValue = pair[:i], pair[i+1:]
+		}
+		r.scratch = unescape(r.scratch[:0], rawKey)
+		nk := len(r.scratch)
+		r.scratch = unescape(r.scratch, rawValue)
+		key, value := r.scratch[:nk], r.scratch[nk:]
+		for i := range c.query {
+			qp := &c.query[i]
+			if (qp.anyKey || qp.key.match(key)) && qp.value.match(value) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// unescape appends the URL-decoded form of b (%XX escapes and '+' as space) to dst;
+// an invalid escape is kept as is.
+func unescape(dst, b []byte) []byte {
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case c == '+':
+			c = ' '
+		case c == '%' && i+2 < len(b) && ishex(b[i+1]) && ishex(b[i+2]):
+			c = unhex(b[i+1])<<4 | unhex(b[i+2])
+			i += 2
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+func ishex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0'
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10
+	default:
+		return c - 'A' + 10
+	}
+}
+
+// rule is a compiled listener rule: all conditions must match.
+type rule struct {
+	arn    string
+	conds  []condition
+	action *action
+}
+
+// matchRules returns the first rule whose conditions all match, or nil.
+func matchRules(rules []rule, r *request, client netip.Addr) *rule {
+	for i := range rules {
+		ru := &rules[i]
+		ok := true
+		for j := range ru.conds {
+			if !ru.conds[j].match(r, client) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return ru
+		}
+	}
+	return nil
+}
