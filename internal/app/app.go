@@ -119,13 +119,6 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 
-	ecsSvc, err := ecs.New(a.db, ecs.Config{
-		Region: cfg.Region, AccountID: AccountID, TimeScale: cfg.TimeScale,
-		Logger: cfg.Logger.With("component", "ecs"),
-	})
-	if err != nil {
-		return nil, err
-	}
 	proxy := lb.New(lb.Options{
 		BindAddress: cfg.LBBindAddress, PortOffset: cfg.LBPortOffset,
 		Logger: cfg.Logger.With("component", "lb"),
@@ -134,6 +127,13 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	elbSvc, err := elbv2.New(a.db, elbv2.Config{
 		Region: cfg.Region, AccountID: AccountID, DataPlane: proxy,
 		Logger: cfg.Logger.With("component", "elbv2"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	ecsSvc, err := ecs.New(a.db, ecs.Config{
+		Region: cfg.Region, AccountID: AccountID, TimeScale: cfg.TimeScale, LoadBalancers: elbSvc,
+		Logger: cfg.Logger.With("component", "ecs"),
 	})
 	if err != nil {
 		return nil, err

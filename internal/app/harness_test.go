@@ -239,19 +239,24 @@ type exampleInfo struct {
 
 // getInfo asks the example task on port for its identity.
 func getInfo(port int32) (exampleInfo, error) {
+	return getInfoAt(fmt.Sprintf("http://127.0.0.1:%d/", port))
+}
+
+// getInfoAt asks the example at url for its identity.
+func getInfoAt(url string) (exampleInfo, error) {
 	var info exampleInfo
 	c := http.Client{Timeout: 3 * time.Second}
-	resp, err := c.Get(fmt.Sprintf("http://127.0.0.1:%d/", port))
+	resp, err := c.Get(url)
 	if err != nil {
 		return info, err
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != 200 {
-		return info, fmt.Errorf("GET / on port %d: %s: %s", port, resp.Status, body)
+		return info, fmt.Errorf("GET %s: %s: %s", url, resp.Status, body)
 	}
 	if err := json.NewDecoder(bytes.NewReader(body)).Decode(&info); err != nil {
-		return info, fmt.Errorf("GET / on port %d: %w: %s", port, err, body)
+		return info, fmt.Errorf("GET %s: %w: %s", url, err, body)
 	}
 	return info, nil
 }

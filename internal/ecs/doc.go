@@ -16,4 +16,13 @@
 //     providers, the deployment circuit breaker and client tokens are accepted and
 //     echoed, not acted on: tasks go to the instance with the most memory left.
 //   - The time scale (Config.TimeScale) divides the service scheduler's delays.
+//   - Services put their tasks behind Application Load Balancer target groups
+//     (Config.LoadBalancers; Classic Load Balancers are UnsupportedFeatureException).
+//     A task's target is its node's instance id and the host port of the container
+//     port, whatever the network mode. A task being stopped is DEACTIVATING while its
+//     targets drain, at most an hour (divided by the time scale) when the load
+//     balancer never reports them unused.
+//
+// Load balancer targets are kept in step with the tasks in targets.go: the load
+// balancers may share the store, so they are only ever called between transactions.
 package ecs

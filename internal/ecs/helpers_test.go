@@ -73,11 +73,16 @@ type env struct {
 	s     *Service
 	clock *fakeClock
 	ctx   context.Context
+	// lb is the load balancers the Service gets (none when nil).
+	lb *fakeLB
+	// nextPort is the next dynamic host port the fake agents bind (the node's
+	// ports outlive an agent).
+	nextPort int32
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	e := &env{t: t, dir: t.TempDir(), clock: newFakeClock(), ctx: context.Background()}
+	e := &env{t: t, dir: t.TempDir(), clock: newFakeClock(), ctx: context.Background(), nextPort: 32768}
 	e.open()
 	t.Cleanup(func() { e.db.Close() })
 	return e
@@ -90,11 +95,22 @@ func (e *env) open() {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	s, err := New(db, Config{Clock: e.clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	e.db = db
+	e.newService()
+}
+
+// newService builds a new Service over the open store.
+func (e *env) newService() {
+	e.t.Helper()
+	cfg := Config{Clock: e.clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if e.lb != nil {
+		cfg.LoadBalancers = e.lb
+	}
+	s, err := New(e.db, cfg)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	e.db, e.s = db, s
+	e.s = s
 }
 
 // restart closes the store and opens it again with a new Service, as after a crash.
@@ -129,10 +145,10 @@ func (e *env) register(family string, mem int32, hc bool, ports ...PortMapping) 
 	return out.TaskDefinition
 }
 
-// reconcile runs one reconciler pass.
+// reconcile runs one round of the reconciler: a pass and a sync of the targets.
 func (e *env) reconcile() {
 	e.t.Helper()
-	if _, err := e.s.reconcile(e.ctx); err != nil {
+	if _, err := e.s.step(e.ctx); err != nil {
 		e.t.Fatal(err)
 	}
 }
@@ -197,6 +213,8 @@ type fakeAgent struct {
 	hold bool
 	// health reports this health for tasks whose definition has a health check.
 	health string
+	// stopping, when set, is called for each task the agent is told to stop.
+	stopping func(Task)
 }
 
 func (e *env) agent(node string) *fakeAgent {
@@ -224,6 +242,9 @@ func (a *fakeAgent) stepErr() error {
 		r := TaskReport{TaskArn: task.TaskArn}
 		switch {
 		case task.DesiredStatus == StatusStopped:
+			if a.stopping != nil {
+				a.stopping(task)
+			}
 			r.LastStatus, r.StoppedAt = StatusStopped, &now
 			for _, c := range task.Containers {
 				r.Containers = append(r.Containers, ContainerReport{Name: c.Name, LastStatus: StatusStopped, ExitCode: ptr(int32(0))})
@@ -236,7 +257,8 @@ func (a *fakeAgent) stepErr() error {
 				r.HealthStatus = a.health
 			}
 			for _, c := range task.Containers {
-				r.Containers = append(r.Containers, ContainerReport{Name: c.Name, LastStatus: StatusRunning, RuntimeID: "rt-" + c.Name})
+				r.Containers = append(r.Containers, ContainerReport{Name: c.Name, LastStatus: StatusRunning, RuntimeID: "rt-" + c.Name,
+					NetworkBindings: a.bind(nt.TaskDefinition, c.Name)})
 			}
 		default:
 			continue
@@ -246,6 +268,26 @@ func (a *fakeAgent) stepErr() error {
 		}
 	}
 	return nil
+}
+
+// bind makes the network bindings of a container: its fixed host ports, and dynamic
+// ones from 32768 up.
+func (a *fakeAgent) bind(td TaskDefinition, container string) []NetworkBinding {
+	var out []NetworkBinding
+	for _, cd := range td.ContainerDefinitions {
+		if cd.Name != container {
+			continue
+		}
+		for _, pm := range cd.PortMappings {
+			hp := deref(pm.HostPort)
+			if hp == 0 {
+				hp = a.e.nextPort
+				a.e.nextPort++
+			}
+			out = append(out, NetworkBinding{BindIP: "0.0.0.0", ContainerPort: ptr(deref(pm.ContainerPort)), HostPort: ptr(hp), Protocol: orDefault(pm.Protocol, "tcp")})
+		}
+	}
+	return out
 }
 
 // crash reports a task as stopped by itself: its essential container exited with 1.

@@ -128,7 +128,9 @@ func deleteInstances(tx *store.Tx, cluster string) error {
 }
 
 // NodeTasks returns the tasks placed on any container instance of the node whose last
-// status is not STOPPED, each with its task definition (overrides are not merged).
+// status is not STOPPED, each with its task definition (overrides are not merged). A
+// task DEACTIVATING (its load balancer targets draining) is shown as RUNNING and meant
+// to run: its containers keep serving the requests in flight until the draining ends.
 func (s *Service) NodeTasks(ctx context.Context, nodeID string) ([]NodeTask, error) {
 	var out []NodeTask
 	err := s.view(ctx, func(tx *store.Tx) error {
@@ -144,7 +146,11 @@ func (s *Service) NodeTasks(ctx context.Context, nodeID string) ([]NodeTask, err
 			if err != nil {
 				return fmt.Errorf("task %s: %w", r.Task.TaskArn, err)
 			}
-			out = append(out, NodeTask{Task: r.Task, TaskDefinition: td.Def})
+			t := r.Task
+			if t.LastStatus == StatusDeactivating {
+				t.LastStatus, t.DesiredStatus = StatusRunning, StatusRunning
+			}
+			out = append(out, NodeTask{Task: t, TaskDefinition: td.Def})
 		}
 		return nil
 	})
@@ -169,9 +175,11 @@ func (s *Service) taskDefByARN(tx *store.Tx, arn string) (taskDefRecord, error) 
 }
 
 // ReportTask applies what an agent observed of a task. A task that reaches STOPPED
-// also gets desiredStatus STOPPED, and stays STOPPED. Reports about tasks the control
-// plane no longer knows (removed an hour after they stopped) are dropped, so that an
-// agent retrying them does not loop forever.
+// also gets desiredStatus STOPPED, and stays STOPPED. A task on its way to STOPPED
+// (DEACTIVATING, STOPPING, DEPROVISIONING) does not go back to RUNNING: the agent
+// reports RUNNING while the control plane drains the task's targets. Reports about
+// tasks the control plane no longer knows (removed an hour after they stopped) are
+// dropped, so that an agent retrying them does not loop forever.
 func (s *Service) ReportTask(ctx context.Context, r TaskReport) error {
 	if r.TaskArn == "" {
 		return errors.New("ecs: ReportTask: TaskArn is required")
@@ -192,6 +200,9 @@ func (s *Service) ReportTask(ctx context.Context, r TaskReport) error {
 		}
 		if rec.Task.LastStatus == StatusStopped && r.LastStatus != "" && r.LastStatus != StatusStopped {
 			return nil // STOPPED is final
+		}
+		if winding(rec.Task.LastStatus) && r.LastStatus != StatusStopped && !winding(r.LastStatus) {
+			r.LastStatus = "" // no way back; the rest of the report applies
 		}
 		before, _ := json.Marshal(rec)
 		s.applyReport(&rec, r)
@@ -270,6 +281,15 @@ func (s *Service) applyReport(rec *taskRecord, r TaskReport) {
 			rec.StoppedSeenAt = ptr(now)
 		}
 	}
+}
+
+// winding reports whether a status is past RUNNING and short of STOPPED.
+func winding(status string) bool {
+	switch status {
+	case StatusDeactivating, StatusStopping, StatusDeprovisioning:
+		return true
+	}
+	return false
 }
 
 func setTime(dst **time.Time, src *time.Time) {

@@ -32,12 +32,13 @@ const (
 // Run is the service reconciler: until ctx ends, it converges every service towards its
 // desired state, on every change in the store and at least every second. Each service
 // is reconciled in one transaction from what the store holds, so a crash or a restart
-// at any point converges again. It returns nil when ctx ends.
+// at any point converges again; then the targets of service tasks are synced with the
+// load balancers. It returns nil when ctx ends.
 func (s *Service) Run(ctx context.Context) error {
 	changed, stop := s.db.Watch()
 	defer stop()
 	for {
-		wake, err := s.reconcile(ctx)
+		wake, err := s.step(ctx)
 		if err != nil && ctx.Err() == nil {
 			s.log.Error("ecs: reconcile", "err", err)
 		}
@@ -52,6 +53,19 @@ func (s *Service) Run(ctx context.Context) error {
 		case <-s.clock.After(wait):
 		}
 	}
+}
+
+// step is one round of Run: a reconciler pass, then a sync of the load balancer
+// targets (outside any transaction of the pass).
+func (s *Service) step(ctx context.Context) (time.Time, error) {
+	wake, err := s.reconcile(ctx)
+	if ctx.Err() != nil {
+		return wake, err
+	}
+	if serr := s.syncTargets(ctx); serr != nil {
+		err = errors.Join(err, fmt.Errorf("ecs: load balancer targets: %w", serr))
+	}
+	return wake, err
 }
 
 // reconcile makes one pass over every service and the garbage of finished tasks; it
@@ -148,7 +162,7 @@ func (s *Service) collectGarbage(tx *store.Tx) (bool, error) {
 	used := map[string]bool{}
 	for _, r := range tasks {
 		seen := cmpOr(r.StoppedSeenAt, r.Task.StoppedAt)
-		if !r.live() && seen != nil && now.Sub(*seen) >= stoppedTaskRetention {
+		if !r.live() && seen != nil && now.Sub(*seen) >= stoppedTaskRetention && len(r.Targets) == 0 {
 			cluster, id := clusterAndID(r.Task.TaskArn)
 			if err := tx.Delete(bucketTasks, childKey(cluster, id)); err != nil {
 				return false, err
@@ -261,11 +275,14 @@ func (s *Service) reconcileService(tx *store.Tx, key string) (wake time.Time, wr
 
 func (p *pass) svc() *ECSService { return &p.rec.Service }
 
-// event adds an event to the service log, newest first, keeping maxEvents.
+// event adds an event to the service log.
 func (p *pass) event(format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	svc := p.svc()
-	svc.Events = append([]ServiceEvent{{Id: newUUID(), CreatedAt: ptr(p.now), Message: msg}}, svc.Events...)
+	addEvent(p.svc(), p.now, fmt.Sprintf(format, args...))
+}
+
+// addEvent adds an event to a service's log, newest first, keeping maxEvents.
+func addEvent(svc *ECSService, now time.Time, msg string) {
+	svc.Events = append([]ServiceEvent{{Id: newUUID(), CreatedAt: ptr(now), Message: msg}}, svc.Events...)
 	if len(svc.Events) > maxEvents {
 		svc.Events = svc.Events[:maxEvents]
 	}
@@ -411,9 +428,10 @@ func hasHealthCheck(td TaskDefinition) bool {
 	})
 }
 
-// ready reports whether a task is running (and healthy, when it has a health check).
+// ready reports whether a task is running, and healthy when it has a health check and
+// in every target group of its service.
 func (p *pass) ready(r *taskRecord) bool {
-	if !r.wanted() || r.Task.LastStatus != StatusRunning {
+	if !r.wanted() || r.Task.LastStatus != StatusRunning || !r.targetsHealthy() {
 		return false
 	}
 	td, err := p.taskDef(r.Task.TaskDefinitionArn)
@@ -424,13 +442,13 @@ func (p *pass) ready(r *taskRecord) bool {
 }
 
 // healthy reports whether a task counts towards the minimum healthy percent: ready, and
-// without a health check RUNNING for 40 seconds.
+// without a health check (container or load balancer) RUNNING for 40 seconds.
 func (p *pass) healthy(r *taskRecord) bool {
 	if !p.ready(r) {
 		return false
 	}
 	td, _ := p.taskDef(r.Task.TaskDefinitionArn)
-	if hasHealthCheck(td.Def) {
+	if hasHealthCheck(td.Def) || len(r.LoadBalancers) > 0 {
 		return true
 	}
 	return r.Task.StartedAt == nil || !p.now.Before(r.Task.StartedAt.Add(p.s.scaled(warmUp)))
@@ -489,6 +507,9 @@ func (p *pass) converge() (time.Time, error) {
 	if err := p.stop(unhealthy, StopCodeServiceSchedulerInitiated, func(*taskRecord) string { return "Task failed container health checks" }); err != nil {
 		return time.Time{}, err
 	}
+	if err := p.stopUnhealthyTargets(); err != nil {
+		return time.Time{}, err
+	}
 
 	desired := int(svc.DesiredCount)
 	dc := svc.DeploymentConfiguration
@@ -513,9 +534,9 @@ func (p *pass) converge() (time.Time, error) {
 	}
 
 	// Retire the tasks of older deployments, keeping minHealthy healthy tasks. Tasks
-	// that serve nothing (not RUNNING yet, or UNHEALTHY) go first and freely; healthy
-	// ones while more than minHealthy are left; running tasks whose health is not known
-	// yet only once minHealthy tasks are known to be healthy.
+	// that serve nothing (not RUNNING yet, or UNHEALTHY, here or in a target group) go
+	// first and freely; healthy ones while more than minHealthy are left; running tasks
+	// whose health is not known yet only once minHealthy tasks are known to be healthy.
 	healthy := 0
 	for _, r := range p.tasks {
 		if p.healthy(r) {
@@ -523,8 +544,9 @@ func (p *pass) converge() (time.Time, error) {
 		}
 	}
 	rank := func(r *taskRecord) int {
+		_, sick := r.targetUnhealthy()
 		switch {
-		case r.Task.LastStatus != StatusRunning || r.Task.HealthStatus == "UNHEALTHY":
+		case r.Task.LastStatus != StatusRunning || r.Task.HealthStatus == "UNHEALTHY" || sick:
 			return 0
 		case !p.healthy(r):
 			return 1
@@ -609,12 +631,13 @@ func (p *pass) launch(primary string, n int) error {
 		return nil
 	}
 	spec := launchSpec{
-		cluster:    p.cluster,
-		td:         td,
-		startedBy:  primary,
-		group:      "service:" + svc.ServiceName,
-		launchType: svc.LaunchType,
-		service:    svc.ServiceName,
+		cluster:       p.cluster,
+		td:            td,
+		startedBy:     primary,
+		group:         "service:" + svc.ServiceName,
+		launchType:    svc.LaunchType,
+		service:       svc.ServiceName,
+		loadBalancers: svc.LoadBalancers,
 	}
 	switch svc.PropagateTags {
 	case "SERVICE":

@@ -65,6 +65,15 @@ type taskRecord struct {
 	// StoppedSeenAt is when the control plane learned the task had stopped; the task is
 	// forgotten stoppedTaskRetention later.
 	StoppedSeenAt *time.Time `json:"stoppedSeenAt,omitempty"`
+	// LoadBalancers are the service's load balancers when the task was started (a
+	// change of them starts a new deployment, so a task keeps its own).
+	LoadBalancers []LoadBalancer `json:"loadBalancers,omitempty"`
+	// Targets are the task's targets in those target groups, from the decision to
+	// register them until they are deregistered and drained (see targets.go).
+	Targets []taskTarget `json:"targets,omitempty"`
+	// DrainAnnounced is set once the "has begun draining connections" event counted
+	// the task.
+	DrainAnnounced bool `json:"drainAnnounced,omitempty"`
 }
 
 // taskDemand is what a task reserves on a container instance.

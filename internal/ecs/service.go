@@ -40,6 +40,9 @@ type Config struct {
 	// crash-looping services, the health check grace period and the 40 seconds a task
 	// without a health check must run before it counts as healthy in a deployment.
 	TimeScale float64
+	// LoadBalancers puts service tasks behind target groups; when nil, services with
+	// loadBalancers are rejected.
+	LoadBalancers LoadBalancers
 }
 
 // Service is Wharf's ECS control plane: the API operations and the service reconciler.
@@ -52,6 +55,7 @@ type Service struct {
 	clock   Clock
 	log     *slog.Logger
 	scale   float64
+	lbs     LoadBalancers
 }
 
 // New returns the ECS service over db.
@@ -84,6 +88,7 @@ func New(db *store.DB, cfg Config) (*Service, error) {
 		clock:   cfg.Clock,
 		log:     cfg.Logger,
 		scale:   cfg.TimeScale,
+		lbs:     cfg.LoadBalancers,
 	}, nil
 }
 

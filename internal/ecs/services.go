@@ -151,8 +151,15 @@ func (s *Service) CreateService(ctx context.Context, in *CreateServiceInput) (*C
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkLoadBalancerShapes(in.LoadBalancers); err != nil {
+		return nil, err
+	}
 	cluster, err := s.clusterName(in.Cluster)
 	if err != nil {
+		return nil, err
+	}
+	// The load balancers are asked before the transaction: they may share the store.
+	if err := s.checkTargetGroups(ctx, in.LoadBalancers); err != nil {
 		return nil, err
 	}
 	var out ECSService
@@ -309,23 +316,18 @@ func buildDeploymentConfig(old, in *DeploymentConfiguration) (*DeploymentConfigu
 	return &dc, nil
 }
 
-// checkLoadBalancers checks that each load balancer names a container port of td.
+// checkLoadBalancers checks that each load balancer names a container port of td (the
+// rest is checked by checkLoadBalancerShapes).
 func checkLoadBalancers(td TaskDefinition, lbs []LoadBalancer) error {
-	for i, lb := range lbs {
-		if lb.TargetGroupArn == "" && lb.LoadBalancerName == "" {
-			return errInvalid("loadBalancers[%d]: targetGroupArn is required.", i)
-		}
-		if lb.ContainerName == "" || lb.ContainerPort == nil {
-			return errInvalid("loadBalancers[%d]: containerName and containerPort are required.", i)
-		}
+	for _, lb := range lbs {
 		j := slices.IndexFunc(td.ContainerDefinitions, func(c ContainerDefinition) bool { return c.Name == lb.ContainerName })
 		if j < 0 {
 			return errInvalid("The container %s does not exist in the task definition.", lb.ContainerName)
 		}
 		if !slices.ContainsFunc(td.ContainerDefinitions[j].PortMappings, func(pm PortMapping) bool {
-			return deref(pm.ContainerPort) == *lb.ContainerPort
+			return deref(pm.ContainerPort) == deref(lb.ContainerPort)
 		}) {
-			return errInvalid("The container %s did not have a container port %d defined.", lb.ContainerName, *lb.ContainerPort)
+			return errInvalid("The container %s did not have a container port %d defined.", lb.ContainerName, deref(lb.ContainerPort))
 		}
 	}
 	return nil
@@ -342,9 +344,10 @@ func (s *Service) lookupService(tx *store.Tx, cluster, ref string) (serviceRecor
 	return rec, found, err
 }
 
-// UpdateService changes a service's desired count, task definition or deployment
-// configuration. A new task definition (or forceNewDeployment) starts a new PRIMARY
-// deployment; the reconciler rolls the tasks over.
+// UpdateService changes a service's desired count, task definition, load balancers or
+// deployment configuration. A new task definition, a change of load balancers (or
+// forceNewDeployment) starts a new PRIMARY deployment; the reconciler rolls the tasks
+// over.
 func (s *Service) UpdateService(ctx context.Context, in *UpdateServiceInput) (*UpdateServiceOutput, error) {
 	if deref(in.Service) == "" {
 		return nil, errInvalid("service is required.")
@@ -358,8 +361,15 @@ func (s *Service) UpdateService(ctx context.Context, in *UpdateServiceInput) (*U
 	if g := in.HealthCheckGracePeriodSeconds; g != nil && *g < 0 {
 		return nil, errInvalid("healthCheckGracePeriodSeconds must not be negative, got %d.", *g)
 	}
+	if err := s.checkLoadBalancerShapes(in.LoadBalancers); err != nil {
+		return nil, err
+	}
 	cluster, err := s.clusterName(in.Cluster)
 	if err != nil {
+		return nil, err
+	}
+	// The load balancers are asked before the transaction: they may share the store.
+	if err := s.checkTargetGroups(ctx, in.LoadBalancers); err != nil {
 		return nil, err
 	}
 	var out ECSService
@@ -401,6 +411,7 @@ func (s *Service) UpdateService(ctx context.Context, in *UpdateServiceInput) (*U
 		if err := checkLoadBalancers(td.Def, lbs); err != nil {
 			return err
 		}
+		lbChanged := !sameLoadBalancers(svc.LoadBalancers, lbs)
 		svc.LoadBalancers = lbs
 		if in.DesiredCount != nil {
 			svc.DesiredCount = *in.DesiredCount
@@ -433,7 +444,9 @@ func (s *Service) UpdateService(ctx context.Context, in *UpdateServiceInput) (*U
 			svc.EnableExecuteCommand = *in.EnableExecuteCommand
 		}
 		now := s.now()
-		if newDef != svc.TaskDefinition || in.ForceNewDeployment {
+		// As in ECS, new load balancers take a new deployment: each task keeps the
+		// target groups it started with.
+		if newDef != svc.TaskDefinition || in.ForceNewDeployment || lbChanged {
 			svc.TaskDefinition = newDef
 			for i := range svc.Deployments {
 				if svc.Deployments[i].Status == "PRIMARY" {

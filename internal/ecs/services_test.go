@@ -547,6 +547,7 @@ func TestServicePlacementFailures(t *testing.T) {
 
 func TestServiceValidation(t *testing.T) {
 	e := newEnv(t)
+	e.useLB()
 	e.node("i-1", 4096, 8192)
 	e.register("web", 128, false, PortMapping{ContainerPort: ptr(int32(8080))})
 	if _, err := e.s.DeregisterTaskDefinition(e.ctx, &DeregisterTaskDefinitionInput{TaskDefinition: ptr("web:1")}); err != nil {
@@ -573,7 +574,7 @@ func TestServiceValidation(t *testing.T) {
 		{name: "code deploy", in: CreateServiceInput{ServiceName: ptr("s"), TaskDefinition: ptr("web"), DesiredCount: ptr(int32(1)), DeploymentController: &DeploymentController{Type: "CODE_DEPLOY"}}, code: "UnsupportedFeatureException", msg: "CODE_DEPLOY"},
 		{name: "min healthy above 100", in: CreateServiceInput{ServiceName: ptr("s"), TaskDefinition: ptr("web"), DesiredCount: ptr(int32(1)), DeploymentConfiguration: &DeploymentConfiguration{MinimumHealthyPercent: ptr(int32(101))}}, code: "InvalidParameterException", msg: "minimumHealthyPercent must be between 0 and 100"},
 		{name: "max below 100", in: CreateServiceInput{ServiceName: ptr("s"), TaskDefinition: ptr("web"), DesiredCount: ptr(int32(1)), DeploymentConfiguration: &DeploymentConfiguration{MaximumPercent: ptr(int32(50))}}, code: "InvalidParameterException", msg: "maximumPercent must be at least 100"},
-		{name: "load balancer port not defined", in: CreateServiceInput{ServiceName: ptr("s"), TaskDefinition: ptr("web"), DesiredCount: ptr(int32(1)), LoadBalancers: []LoadBalancer{{TargetGroupArn: "arn:tg", ContainerName: "app", ContainerPort: ptr(int32(9090))}}}, code: "InvalidParameterException", msg: "The container app did not have a container port 9090 defined."},
+		{name: "load balancer port not defined", in: CreateServiceInput{ServiceName: ptr("s"), TaskDefinition: ptr("web"), DesiredCount: ptr(int32(1)), LoadBalancers: []LoadBalancer{{TargetGroupArn: tgA, ContainerName: "app", ContainerPort: ptr(int32(9090))}}}, code: "InvalidParameterException", msg: "The container app did not have a container port 9090 defined."},
 		{name: "bad propagateTags", in: CreateServiceInput{ServiceName: ptr("s"), TaskDefinition: ptr("web"), DesiredCount: ptr(int32(1)), PropagateTags: "ALL"}, code: "InvalidParameterException", msg: "propagateTags"},
 		{name: "reserved tag", in: CreateServiceInput{ServiceName: ptr("s"), TaskDefinition: ptr("web"), DesiredCount: ptr(int32(1)), Tags: []Tag{{Key: "aws:x", Value: "y"}}}, code: "InvalidParameterException", msg: "reserved for AWS use"},
 		{name: "existing", in: CreateServiceInput{ServiceName: ptr("existing"), TaskDefinition: ptr("web"), DesiredCount: ptr(int32(1))}, code: "InvalidParameterException", msg: "Creation of service was not idempotent."},
@@ -588,7 +589,7 @@ func TestServiceValidation(t *testing.T) {
 	// The echoed fields of a valid service.
 	svc := e.createService("full", 1, func(in *CreateServiceInput) {
 		in.TaskDefinition = ptr("arn:aws:ecs:us-east-1:000000000000:task-definition/web:2")
-		in.LoadBalancers = []LoadBalancer{{TargetGroupArn: "arn:tg", ContainerName: "app", ContainerPort: ptr(int32(8080))}}
+		in.LoadBalancers = []LoadBalancer{{TargetGroupArn: tgA, ContainerName: "app", ContainerPort: ptr(int32(8080))}}
 		in.HealthCheckGracePeriodSeconds = ptr(int32(30))
 		in.Tags = []Tag{{Key: "team", Value: "web"}}
 		in.PropagateTags = "SERVICE"

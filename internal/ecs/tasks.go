@@ -93,6 +93,8 @@ type launchSpec struct {
 	launchType string
 	service    string
 	tags       []Tag
+	// loadBalancers are the service's, kept with each task.
+	loadBalancers []LoadBalancer
 }
 
 // RunTask starts count (1 to 10) tasks of a task definition, placed on the cluster's
@@ -350,10 +352,11 @@ func (s *Service) launch(tx *store.Tx, p *placer, spec launchSpec) (*taskRecord,
 	}
 	p.allocs = append(p.allocs, scheduler.Allocation{InstanceID: id, Demand: demand.scheduler()})
 	rec := &taskRecord{
-		Task:    s.buildTask(spec, id, s.now()),
-		NodeID:  p.nodeOf[id],
-		Service: spec.service,
-		Demand:  demand,
+		Task:          s.buildTask(spec, id, s.now()),
+		NodeID:        p.nodeOf[id],
+		Service:       spec.service,
+		Demand:        demand,
+		LoadBalancers: slices.Clone(spec.loadBalancers),
 	}
 	if err := putTask(tx, rec); err != nil {
 		return nil, nil, err
@@ -442,7 +445,8 @@ func cmpOr[T any](ps ...*T) *T {
 }
 
 // StopTask asks for a task to stop: its desired status becomes STOPPED and the agent
-// running it stops it.
+// running it stops it. A service task registered in target groups is first
+// DEACTIVATING: it is deregistered, and stopped once its targets have drained.
 func (s *Service) StopTask(ctx context.Context, in *StopTaskInput) (*StopTaskOutput, error) {
 	if deref(in.Task) == "" {
 		return nil, errInvalid("task is required.")
@@ -489,7 +493,8 @@ func (s *Service) StopTask(ctx context.Context, in *StopTaskInput) (*StopTaskOut
 }
 
 // stopTask sets a task's desired status to STOPPED with a stop code and reason; it
-// reports whether the task changed.
+// reports whether the task changed. A task registered in target groups is DEACTIVATING
+// first: its targets are deregistered and drain while its containers keep running.
 func (s *Service) stopTask(rec *taskRecord, code, reason string) bool {
 	t := &rec.Task
 	if t.DesiredStatus == StatusStopped || t.LastStatus == StatusStopped {
@@ -499,6 +504,7 @@ func (s *Service) stopTask(rec *taskRecord, code, reason string) bool {
 	t.StopCode = code
 	t.StoppedReason = reason
 	t.StoppingAt = ptr(s.now())
+	rec.deactivate()
 	t.Version++
 	return true
 }
