@@ -30,6 +30,11 @@ func (p *Proxy) updateGroup(st *tgState, tc elbv2.TargetGroupConfig, used bool) 
 	if tc.Protocol == "HTTPS" {
 		cfg.tls = &tls.Config{InsecureSkipVerify: true} // ALB does not verify target certificates
 	}
+	type checker struct {
+		t    *target
+		stop chan struct{}
+	}
+	var starts []checker
 	st.mu.Lock()
 	seen := map[string]bool{}
 	for _, tgt := range tc.Targets {
@@ -56,7 +61,9 @@ func (p *Proxy) updateGroup(st *tgState, tc elbv2.TargetGroupConfig, used bool) 
 			reregistered = true
 			t.reopen()
 		}
-		p.setHealthChecking(t, cfg, used && !draining, reregistered)
+		if stop := p.setHealthChecking(t, cfg, used && !draining, reregistered); stop != nil {
+			starts = append(starts, checker{t, stop})
+		}
 		cfg.all = append(cfg.all, t)
 		if !draining {
 			cfg.active = append(cfg.active, t)
@@ -71,6 +78,11 @@ func (p *Proxy) updateGroup(st *tgState, tc elbv2.TargetGroupConfig, used bool) 
 	}
 	st.mu.Unlock()
 	st.cfg.Store(cfg)
+	// Checkers start once the configuration they read is in place.
+	for _, c := range starts {
+		p.wg.Add(1)
+		go p.healthLoop(c.t, c.stop)
+	}
 }
 
 // removeGroup stops a target group that left the snapshot. p.mu is held.
@@ -85,25 +97,25 @@ func (p *Proxy) removeGroup(st *tgState) {
 }
 
 // setHealthChecking sets a target's health state for its group's configuration and
-// runs or stops its health checker. reset starts health over (re-registration).
-func (p *Proxy) setHealthChecking(t *target, cfg *tgConfig, active, reset bool) {
+// stops its health checker when it must not run. reset starts health over
+// (re-registration). It returns the stop channel of a checker the caller must start.
+func (p *Proxy) setHealthChecking(t *target, cfg *tgConfig, active, reset bool) chan struct{} {
 	t.hmu.Lock()
 	defer t.hmu.Unlock()
-	enabled := active && cfg.c.HealthCheckEnabled
 	switch {
 	case !active:
 		p.stopHealthLocked(t)
 		if !cfg.used {
 			t.state.Store(stUnused)
 		}
-		return
+		return nil
 	case !cfg.c.HealthCheckEnabled:
 		p.stopHealthLocked(t)
 		t.state.Store(stUnavailable)
 		if t.healthySince.Load() == 0 {
 			t.healthySince.Store(p.now().UnixNano())
 		}
-		return
+		return nil
 	}
 	if s := t.state.Load(); reset || s == stUnused || s == stUnavailable {
 		t.state.Store(stInitial)
@@ -112,12 +124,11 @@ func (p *Proxy) setHealthChecking(t *target, cfg *tgConfig, active, reset bool) 
 		t.healthySince.Store(0)
 		p.stopHealthLocked(t)
 	}
-	if enabled && t.hcStop == nil {
-		stop := make(chan struct{})
-		t.hcStop = stop
-		p.wg.Add(1)
-		go p.healthLoop(t, stop)
+	if t.hcStop != nil {
+		return nil
 	}
+	t.hcStop = make(chan struct{})
+	return t.hcStop
 }
 
 func (p *Proxy) stopHealth(t *target) {

@@ -69,7 +69,7 @@ func New(opts Options) *Proxy {
 	}
 	p := &Proxy{
 		opts:      opts,
-		log:       log.With("component", "lb"),
+		log:       log,
 		now:       opts.Now,
 		listeners: map[string]*listener{},
 		groups:    map[string]*tgState{},
