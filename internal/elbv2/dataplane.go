@@ -14,8 +14,8 @@ type DataPlane interface {
 	// Apply makes the data plane serve snap: it binds new listeners, reconfigures
 	// existing ones in place (keeping connections and target health), and closes the
 	// ones no longer in snap. A listener that cannot bind its port is reported in the
-	// returned map (listener ARN → error, e.g. "port 80 is in use"), and the others are
-	// still applied.
+	// returned map (listener ARN → error, e.g. "port 80 on 127.0.0.1: address already
+	// in use"), and the others are still applied.
 	Apply(snap Snapshot) map[string]error
 	// Observe returns what the data plane knows of every target of every target group
 	// it serves, keyed by target group ARN.
