@@ -145,7 +145,7 @@ func inputError(p awsapi.Protocol, err error) *awsapi.Error {
 
 // writeError sends e in the protocol of the call (JSON when none is known yet).
 func (c *call) writeError(e *awsapi.Error) {
-	c.status, c.code = e.HTTPStatus(), e.Code
+	c.status, c.code, c.err = e.HTTPStatus(), e.Code, e
 	h := c.w.Header()
 	var body []byte
 	switch c.proto {

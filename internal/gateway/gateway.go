@@ -21,6 +21,7 @@ import (
 	"io"
 	"log/slog"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -65,10 +66,17 @@ type Config struct {
 	Logger *slog.Logger
 	// MaxBodyBytes bounds request bodies; larger ones get 413. 0 means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// Audit, when set, is told of every call that reached a known operation, allowed
+	// or denied, after its response was written (CloudTrail). It must not block.
+	Audit func(awsapi.Call)
+	// Region is the region recorded in audited calls.
+	Region string
 }
 
 // Gateway is the HTTP handler for every AWS service.
 type Gateway struct {
+	audit    func(awsapi.Call)
+	region   string
 	auth     Authenticator
 	log      *slog.Logger
 	maxBody  int64
@@ -89,6 +97,8 @@ func New(cfg Config) (*Gateway, error) {
 	}
 	g := &Gateway{
 		auth:     cfg.Auth,
+		audit:    cfg.Audit,
+		region:   cfg.Region,
 		log:      cfg.Logger,
 		maxBody:  cfg.MaxBodyBytes,
 		byTarget: map[string]*awsapi.Service{},
@@ -213,6 +223,11 @@ type call struct {
 	status  int
 	code    string
 	written bool
+	// What the auditor is told.
+	principal *awsapi.Principal
+	input     any
+	output    any
+	err       *awsapi.Error
 }
 
 func (c *call) write(status int, body []byte) {
@@ -240,6 +255,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		g.log.Debug("request", "request_id", c.id, "protocol", c.protocolName(), "service", c.serviceName(),
 			"operation", c.opName, "status", c.status, "code", c.code, "duration", time.Since(start))
+		g.record(c, start)
 	}()
 	g.serve(c)
 }
@@ -293,6 +309,7 @@ func (g *Gateway) serve(c *call) {
 			return
 		}
 		ctx = awsapi.WithPrincipal(ctx, p)
+		c.principal = &p
 	}
 	inType := c.op.Input
 	if inType == nil {
@@ -303,7 +320,8 @@ func (g *Gateway) serve(c *call) {
 		c.writeError(inputError(c.proto, err))
 		return
 	}
-	out, err := c.op.Invoke(ctx, in.Interface())
+	c.input = in.Interface()
+	out, err := c.op.Invoke(ctx, c.input)
 	if err != nil {
 		e, ok := awsapi.As(err)
 		if !ok {
@@ -317,7 +335,35 @@ func (g *Gateway) serve(c *call) {
 		c.writeError(e)
 		return
 	}
+	c.output = out
 	g.writeOutput(c, out)
+}
+
+// record hands the auditor a call that reached a known operation, allowed or not.
+func (g *Gateway) record(c *call, start time.Time) {
+	if g.audit == nil || c.op == nil {
+		return
+	}
+	host, _, err := net.SplitHostPort(c.r.RemoteAddr)
+	if err != nil {
+		host = c.r.RemoteAddr
+	}
+	g.audit(awsapi.Call{
+		Time: start.UTC(), Service: c.svc.SigningName, Operation: c.opName, Region: g.region,
+		RequestID: c.id, Principal: c.principal, SourceIP: host, UserAgent: c.r.UserAgent(),
+		Input: c.input, Output: c.output, Err: c.err, HTTPStatus: c.status,
+		Anonymous: c.op.Anonymous, ReadOnly: readOnly(c.opName), DurationNanos: time.Since(start).Nanoseconds(),
+	})
+}
+
+// readOnly reports whether an operation only reads, by AWS's naming.
+func readOnly(op string) bool {
+	for _, prefix := range []string{"Describe", "Get", "List", "Lookup", "BatchGet", "Search", "Simulate", "Test", "Validate"} {
+		if strings.HasPrefix(op, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // identify finds the protocol and, except for awsQuery (whose Action is in the body),
