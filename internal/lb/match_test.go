@@ -229,3 +229,34 @@ func TestMatchDoesNotAllocate(t *testing.T) {
 		t.Errorf("rule matching allocated %v times per request", allocs)
 	}
 }
+
+// BenchmarkMatchPathRules matches requests against the shape bench/alb.sh uses: 99
+// non-matching path-pattern "/rule-N/*" rules, then a default rule without
+// conditions. It must report 0 allocs/op.
+func BenchmarkMatchPathRules(b *testing.B) {
+	var rules []rule
+	for i := 1; i < 100; i++ {
+		c, err := compileCondition(elbv2.ConditionConfig{Field: "path-pattern", Values: []string{fmt.Sprintf("/rule-%d/*", i)}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		rules = append(rules, rule{arn: fmt.Sprint(i), conds: []condition{c}})
+	}
+	rules = append(rules, rule{arn: "default"})
+	for _, bc := range []struct{ name, path, want string }{
+		{"root", "/", "default"},
+		{"other", "/api/items", "default"},
+		{"near", "/rule-5", "default"},
+		{"hit", "/rule-99/x", "99"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			r := parsedRequest(b, "GET "+bc.path+" HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n")
+			b.ReportAllocs()
+			for b.Loop() {
+				if ru := matchRules(rules, r, netip.Addr{}); ru == nil || ru.arn != bc.want {
+					b.Fatal("wrong match")
+				}
+			}
+		})
+	}
+}
