@@ -59,8 +59,20 @@ type Service struct {
 	// ErrorNamespace prefixes __type in JSON error bodies ("com.amazonaws.ecs.v20141113");
 	// empty sends the bare code.
 	ErrorNamespace string
+	// ActionPrefix is the service prefix of IAM actions ("ecs", "ssm"); the signing
+	// name when empty.
+	ActionPrefix string
 	// Operations maps operation names to their implementations.
 	Operations map[string]Operation
+}
+
+// Action returns the IAM action of an operation ("ssm:GetParameter").
+func (s *Service) Action(op string) string {
+	prefix := s.ActionPrefix
+	if prefix == "" {
+		prefix = s.SigningName
+	}
+	return prefix + ":" + op
 }
 
 // Speaks reports whether the service accepts protocol p.
@@ -97,6 +109,13 @@ type Operation struct {
 	HTTPPath   string
 	// Anonymous operations are served without a signature (STS AssumeRoleWithWebIdentity).
 	Anonymous bool
+	// Resources returns the ARNs an authorization of the call is checked against, as
+	// AWS's service authorization reference lists them for the operation; nil means
+	// "*". It gets the decoded input and the request's context (for the principal).
+	Resources func(ctx context.Context, in any) []string
+	// Unauthorized operations skip the policy check (sts:GetCallerIdentity, which AWS
+	// always allows).
+	Unauthorized bool
 	// Invoke calls the operation with a pointer to a decoded Input; it returns a pointer
 	// to the output struct (or nil for an empty output) or an error, preferably *Error.
 	Invoke func(ctx context.Context, in any) (any, error)

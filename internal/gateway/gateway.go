@@ -48,6 +48,21 @@ type Authenticator interface {
 	Authenticate(ctx context.Context, r *http.Request, body []byte) (awsapi.Principal, error)
 }
 
+// Authorizer decides whether a principal may perform an IAM action on resources.
+type Authorizer interface {
+	// Authorize returns nil when allowed, *Denied when not, and any other error when
+	// it could not decide (an internal failure).
+	Authorize(ctx context.Context, p awsapi.Principal, action string, resources []string) error
+}
+
+// Denied is an authorization refusal; its Message is sent to the client, in AWS's
+// shape ("User: arn:... is not authorized to perform: ssm:GetParameter on resource:
+// arn:... because no identity-based policy allows the ssm:GetParameter action").
+type Denied struct{ Message string }
+
+// Error implements error.
+func (d *Denied) Error() string { return "access denied: " + d.Message }
+
 // AuthenticatorFunc adapts a function to Authenticator.
 type AuthenticatorFunc func(ctx context.Context, r *http.Request, body []byte) (awsapi.Principal, error)
 
@@ -66,6 +81,9 @@ type Config struct {
 	Logger *slog.Logger
 	// MaxBodyBytes bounds request bodies; larger ones get 413. 0 means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// Authz, when set, authorizes every authenticated call to an operation that is
+	// not Unauthorized, after its input is decoded and before it runs.
+	Authz Authorizer
 	// Audit, when set, is told of every call that reached a known operation, allowed
 	// or denied, after its response was written (CloudTrail). It must not block.
 	Audit func(awsapi.Call)
@@ -75,6 +93,7 @@ type Config struct {
 
 // Gateway is the HTTP handler for every AWS service.
 type Gateway struct {
+	authz    Authorizer
 	audit    func(awsapi.Call)
 	region   string
 	auth     Authenticator
@@ -98,6 +117,7 @@ func New(cfg Config) (*Gateway, error) {
 	g := &Gateway{
 		auth:     cfg.Auth,
 		audit:    cfg.Audit,
+		authz:    cfg.Authz,
 		region:   cfg.Region,
 		log:      cfg.Logger,
 		maxBody:  cfg.MaxBodyBytes,
@@ -321,6 +341,10 @@ func (g *Gateway) serve(c *call) {
 		return
 	}
 	c.input = in.Interface()
+	if e := g.authorize(ctx, c); e != nil {
+		c.writeError(e)
+		return
+	}
 	out, err := c.op.Invoke(ctx, c.input)
 	if err != nil {
 		e, ok := awsapi.As(err)
@@ -337,6 +361,33 @@ func (g *Gateway) serve(c *call) {
 	}
 	c.output = out
 	g.writeOutput(c, out)
+}
+
+// authorize checks the authenticated principal's permission for the call, before it
+// touches any state: the operation's IAM action on the resources it names.
+func (g *Gateway) authorize(ctx context.Context, c *call) *awsapi.Error {
+	if g.authz == nil || c.principal == nil || c.op.Unauthorized {
+		return nil
+	}
+	resources := []string{"*"}
+	if c.op.Resources != nil {
+		if r := c.op.Resources(ctx, c.input); len(r) > 0 {
+			resources = r
+		}
+	}
+	err := g.authz.Authorize(ctx, *c.principal, c.svc.Action(c.opName), resources)
+	if err == nil {
+		return nil
+	}
+	var denied *Denied
+	if errors.As(err, &denied) {
+		if c.proto == awsapi.Query {
+			return &awsapi.Error{Code: "AccessDenied", Message: denied.Message, Status: http.StatusForbidden}
+		}
+		return &awsapi.Error{Code: "AccessDeniedException", Message: denied.Message, Status: http.StatusBadRequest}
+	}
+	g.log.Error("authorizer failed", "request_id", c.id, "service", c.svc.SigningName, "operation", c.opName, "err", err)
+	return awsapi.ErrInternal
 }
 
 // record hands the auditor a call that reached a known operation, allowed or not.
