@@ -309,7 +309,7 @@ func (g *Gateway) serve(c *call) {
 			return
 		}
 	}
-	ctx := awsapi.WithRequestID(c.r.Context(), c.id)
+	ctx := awsapi.WithSourceIP(awsapi.WithRequestID(c.r.Context(), c.id), c.sourceIP())
 	if !c.op.Anonymous {
 		p, err := g.auth.Authenticate(ctx, c.r, c.body)
 		if err != nil {
@@ -395,16 +395,22 @@ func (g *Gateway) record(c *call, start time.Time) {
 	if g.audit == nil || c.op == nil {
 		return
 	}
-	host, _, err := net.SplitHostPort(c.r.RemoteAddr)
-	if err != nil {
-		host = c.r.RemoteAddr
-	}
+	host := c.sourceIP()
 	g.audit(awsapi.Call{
 		Time: start.UTC(), Service: c.svc.SigningName, Operation: c.opName, Region: g.region,
 		RequestID: c.id, Principal: c.principal, SourceIP: host, UserAgent: c.r.UserAgent(),
 		Input: c.input, Output: c.output, Err: c.err, HTTPStatus: c.status,
 		Anonymous: c.op.Anonymous, ReadOnly: readOnly(c.opName), DurationNanos: time.Since(start).Nanoseconds(),
 	})
+}
+
+// sourceIP is the client's address without the port.
+func (c *call) sourceIP() string {
+	host, _, err := net.SplitHostPort(c.r.RemoteAddr)
+	if err != nil {
+		return c.r.RemoteAddr
+	}
+	return host
 }
 
 // readOnly reports whether an operation only reads, by AWS's naming.

@@ -1,11 +1,19 @@
-// Package iam keeps Wharf's identities: today the access keys that sign requests and the
-// principals they stand for. Policies and the IAM API build on it.
+// Package iam is Wharf's Identity and Access Management: the access keys that sign
+// requests and the principals they stand for (Keys), and the IAM API (Service) with
+// users, groups, roles with trust policies, access keys, managed policies with versions
+// and inline policies. The policy language itself is package iam/policy; the API takes
+// its parser through Config.ValidatePolicy, and the authorizer asks PoliciesFor and
+// Role for the documents that apply to a principal.
+//
+// Where Wharf differs from AWS: passwords, MFA, instance profiles, permissions
+// boundaries, SAML/OIDC providers and access-key last-use tracking are not served.
 package iam
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/wharf-dev/wharf/internal/awsapi"
@@ -17,12 +25,27 @@ const keysBucket = "iam.accesskeys"
 // AccessKey is a stored access key and the principal it authenticates.
 type AccessKey struct {
 	AccessKeyID     string           `json:"accessKeyId"`
-	SecretAccessKey string           `json:"secretAccessKey"`
-	SessionToken    string           `json:"sessionToken,omitempty"`
+	SecretAccessKey string           `json:"secretAccessKey" sensitive:"true"`
+	SessionToken    string           `json:"sessionToken,omitempty" sensitive:"true"`
 	Expires         time.Time        `json:"expires,omitzero"`
 	Status          string           `json:"status"` // Active, Inactive
 	Principal       awsapi.Principal `json:"principal"`
 	CreatedAt       time.Time        `json:"createdAt"`
+
+	// UserName is the IAM user a long-term key (AKIA) belongs to; empty for the root
+	// key and for temporary credentials.
+	UserName string `json:"userName,omitempty"`
+	// RoleArn and SessionName are set for the temporary credentials of an assumed role
+	// (Principal.ARN is then the assumed-role ARN).
+	RoleArn     string `json:"roleArn,omitempty"`
+	SessionName string `json:"sessionName,omitempty"`
+	// SessionPolicy is the session policy given to AssumeRole (JSON); the authorizer
+	// intersects it with the role's policies.
+	SessionPolicy string `json:"sessionPolicy,omitempty"`
+	// SourceKeyID is the key that requested these temporary credentials.
+	SourceKeyID string `json:"sourceKeyId,omitempty"`
+	// Tags are the session tags (aws:PrincipalTag) of temporary credentials.
+	SessionTags map[string]string `json:"sessionTags,omitempty"`
 }
 
 // Keys is the store of access keys.
@@ -66,4 +89,63 @@ func (k *Keys) Lookup(_ context.Context, accessKeyID string) (AccessKey, bool, e
 		return AccessKey{}, false, err
 	}
 	return key, true, nil
+}
+
+// Put stores key (new or replaced).
+func (k *Keys) Put(_ context.Context, key AccessKey) error {
+	if key.AccessKeyID == "" {
+		return errors.New("iam: an access key needs an id")
+	}
+	return k.db.Update(func(tx *store.Tx) error { return tx.Put(keysBucket, key.AccessKeyID, key) })
+}
+
+// Delete removes the key with the given id (absent is not an error).
+func (k *Keys) Delete(_ context.Context, accessKeyID string) error {
+	return k.db.Update(func(tx *store.Tx) error { return tx.Delete(keysBucket, accessKeyID) })
+}
+
+// Prune deletes the temporary keys that expired before now and returns how many.
+func (k *Keys) Prune(_ context.Context, now time.Time) (int, error) {
+	n := 0
+	err := k.db.Update(func(tx *store.Tx) error {
+		var dead []string
+		err := tx.Scan(keysBucket, "", func(id string, raw []byte) error {
+			var key AccessKey
+			if err := store.Decode(raw, &key); err != nil {
+				return err
+			}
+			if !key.Expires.IsZero() && !now.Before(key.Expires) {
+				dead = append(dead, id)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, id := range dead {
+			if err := tx.Delete(keysBucket, id); err != nil {
+				return err
+			}
+		}
+		n = len(dead)
+		return nil
+	})
+	return n, err
+}
+
+// userKeys returns the long-term keys of an IAM user (any status), oldest first.
+func userKeys(tx *store.Tx, userName string) ([]AccessKey, error) {
+	var out []AccessKey
+	err := tx.Scan(keysBucket, "", func(_ string, raw []byte) error {
+		var key AccessKey
+		if err := store.Decode(raw, &key); err != nil {
+			return err
+		}
+		if key.UserName != "" && lower(key.UserName) == lower(userName) && key.Expires.IsZero() {
+			out = append(out, key)
+		}
+		return nil
+	})
+	slices.SortFunc(out, func(a, b AccessKey) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	return out, err
 }

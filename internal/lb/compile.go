@@ -76,20 +76,19 @@ func compileListener(l elbv2.ListenerConfig, lbc elbv2.LoadBalancerConfig, lb *l
 		return nil, fmt.Errorf("listener has no default rule")
 	}
 	for i, r := range l.Rules {
-		ru := rule{arn: r.ARN}
+		var conds []condition
 		for _, c := range r.Conditions {
 			cc, err := compileCondition(c)
 			if err != nil {
 				return nil, fmt.Errorf("rule %d (%s): %w", i, r.ARN, err)
 			}
-			ru.conds = append(ru.conds, cc)
+			conds = append(conds, cc)
 		}
 		a, err := compileAction(r.Actions, groups)
 		if err != nil {
 			return nil, fmt.Errorf("rule %d (%s): %w", i, r.ARN, err)
 		}
-		ru.action = a
-		lc.rules = append(lc.rules, ru)
+		lc.rules = append(lc.rules, newRule(r.ARN, conds, a))
 	}
 	return lc, nil
 }

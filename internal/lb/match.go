@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/wharf-dev/wharf/internal/elbv2"
@@ -15,13 +16,34 @@ type pattern struct {
 	s    string // lower-cased when fold
 	fold bool   // case-insensitive
 	wild bool   // has '*' or '?'
+	// The cheap tests run before the wildcard matcher (set by newPattern): a match
+	// starts with prefix and ends with suffix (the literal text before the first and
+	// after the last wildcard; prefix is all of s when !wild), and has at least min
+	// bytes (the bytes of s that are not '*'), exactly min unless star. anyMid
+	// reports that s between prefix and suffix is only '*'s, so that the two
+	// literal tests decide the match.
+	prefix, suffix string
+	min            int
+	star, anyMid   bool
 }
 
 func newPattern(s string, fold bool) pattern {
 	if fold {
 		s = strings.ToLower(s)
 	}
-	return pattern{s: s, fold: fold, wild: strings.ContainsAny(s, "*?")}
+	p := pattern{s: s, fold: fold, prefix: s}
+	first := strings.IndexAny(s, "*?")
+	if first < 0 {
+		p.min = len(s)
+		return p
+	}
+	last := strings.LastIndexAny(s, "*?")
+	p.wild = true
+	p.prefix, p.suffix = s[:first], s[last+1:]
+	p.min = len(s) - strings.Count(s, "*")
+	p.star = p.min < len(s)
+	p.anyMid = strings.Trim(s[first:last+1], "*") == ""
+	return p
 }
 
 // match reports whether b matches the pattern. It does not allocate.
@@ -32,7 +54,34 @@ func (p *pattern) match(b []byte) bool {
 		}
 		return string(b) == p.s
 	}
-	return wildMatch(p.s, b, p.fold)
+	if len(b) < p.min || !p.star && len(b) != p.min {
+		return false
+	}
+	end := len(b) - len(p.suffix)
+	if !equalLit(b[:len(p.prefix)], p.prefix, p.fold) || !equalLit(b[end:], p.suffix, p.fold) {
+		return false
+	}
+	if p.anyMid {
+		return true
+	}
+	return wildMatch(p.s[len(p.prefix):len(p.s)-len(p.suffix)], b[len(p.prefix):end], p.fold)
+}
+
+// equalLit reports whether b equals the pattern literal s, comparing bytes as
+// wildMatch does.
+func equalLit(b []byte, s string, fold bool) bool {
+	if !fold {
+		return string(b) == s
+	}
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range len(b) {
+		if c := s[i]; c != b[i] && c != lower(b[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // wildMatch matches s against p ('*' and '?' wildcards), in linear space and
@@ -267,12 +316,50 @@ type rule struct {
 	arn    string
 	conds  []condition
 	action *action
+	// A request whose path is shorter than pathMin or does not start with
+	// pathPrefix cannot match the rule (see newRule); the zero values reject nothing.
+	pathPrefix string
+	pathMin    int
+}
+
+// condCost orders condition fields from cheapest to costliest to evaluate.
+var condCost = [...]int{condMethod: 0, condPath: 1, condHost: 2, condSourceIP: 3, condHeader: 4, condQuery: 5}
+
+// newRule builds a rule from compiled conditions, ordered cheapest first (all must
+// match, so the order does not change the outcome), with the path guard of its
+// first path-pattern condition: the literal prefix all its values share and the
+// shortest length any of them matches.
+func newRule(arn string, conds []condition, a *action) rule {
+	ru := rule{arn: arn, action: a}
+	ru.conds = slices.Clone(conds)
+	slices.SortStableFunc(ru.conds, func(x, y condition) int { return condCost[x.field] - condCost[y.field] })
+	for i := range ru.conds {
+		c := &ru.conds[i]
+		if c.field != condPath || len(c.patterns) == 0 {
+			continue
+		}
+		ru.pathPrefix, ru.pathMin = c.patterns[0].prefix, c.patterns[0].min
+		for _, p := range c.patterns[1:] {
+			n := 0
+			for n < len(ru.pathPrefix) && n < len(p.prefix) && ru.pathPrefix[n] == p.prefix[n] {
+				n++
+			}
+			ru.pathPrefix = ru.pathPrefix[:n]
+			ru.pathMin = min(ru.pathMin, p.min)
+		}
+		break
+	}
+	return ru
 }
 
 // matchRules returns the first rule whose conditions all match, or nil.
 func matchRules(rules []rule, r *request, client netip.Addr) *rule {
+	path := r.path
 	for i := range rules {
 		ru := &rules[i]
+		if len(path) < ru.pathMin || string(path[:len(ru.pathPrefix)]) != ru.pathPrefix {
+			continue
+		}
 		ok := true
 		for j := range ru.conds {
 			if !ru.conds[j].match(r, client) {
