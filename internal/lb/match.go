@@ -209,7 +209,7 @@ func compileCondition(c elbv2.ConditionConfig) (condition, error) {
 }
 
 // match reports whether the request satisfies the condition. It does not allocate
-// once r.scratch has grown to the size of the largest query parameter.
+// once r.scratch and r.qends have grown to the size of the request's query string.
 func (c *condition) match(r *request, client netip.Addr) bool {
 	switch c.field {
 	case condPath:
@@ -250,6 +250,27 @@ func anyMatch(ps []pattern, b []byte) bool {
 
 // matchQuery matches the URL-decoded key/value pairs of the query string.
 func (c *condition) matchQuery(r *request) bool {
+	if !r.qdecoded {
+		r.decodeQuery()
+	}
+	start := 0
+	for i := 0; i+1 < len(r.qends); i += 2 {
+		key, value := r.scratch[start:r.qends[i]], r.scratch[r.qends[i]:r.qends[i+1]]
+		start = r.qends[i+1]
+		for j := range c.query {
+			qp := &c.query[j]
+			if (qp.anyKey || qp.key.match(key)) && qp.value.match(value) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// decodeQuery URL-decodes the non-empty key/value pairs of the query string into
+// r.scratch, once per request, recording their ends in r.qends.
+func (r *request) decodeQuery() {
+	r.scratch, r.qends = r.scratch[:0], r.qends[:0]
 	q := r.query
 	for len(q) > 0 {
 		var pair []byte
@@ -265,18 +286,12 @@ func (c *condition) matchQuery(r *request) bool {
 		if i := bytes.IndexByte(pair, '='); i >= 0 {
 			rawKey, rawValue = pair[:i], pair[i+1:]
 		}
-		r.scratch = unescape(r.scratch[:0], rawKey)
-		nk := len(r.scratch)
+		r.scratch = unescape(r.scratch, rawKey)
+		r.qends = append(r.qends, len(r.scratch))
 		r.scratch = unescape(r.scratch, rawValue)
-		key, value := r.scratch[:nk], r.scratch[nk:]
-		for i := range c.query {
-			qp := &c.query[i]
-			if (qp.anyKey || qp.key.match(key)) && qp.value.match(value) {
-				return true
-			}
-		}
+		r.qends = append(r.qends, len(r.scratch))
 	}
-	return false
+	r.qdecoded = true
 }
 
 // unescape appends the URL-decoded form of b (%XX escapes and '+' as space) to dst;
@@ -318,8 +333,21 @@ type rule struct {
 	action *action
 	// A request whose path is shorter than pathMin or does not start with
 	// pathPrefix cannot match the rule (see newRule); the zero values reject nothing.
-	pathPrefix string
-	pathMin    int
+	// pathWord holds the first (up to 8) bytes of pathPrefix, and pathMask their
+	// positions, to compare them in one step.
+	pathPrefix         string
+	pathMin            int
+	pathWord, pathMask uint64
+}
+
+// headWord returns the first (up to 8) bytes of b as a little-endian word, and a
+// mask of the positions they fill.
+func headWord[T ~string | ~[]byte](b T) (word, mask uint64) {
+	for i := range min(len(b), 8) {
+		word |= uint64(b[i]) << (8 * i)
+		mask |= 0xff << (8 * i)
+	}
+	return word, mask
 }
 
 // condCost orders condition fields from cheapest to costliest to evaluate.
@@ -349,15 +377,19 @@ func newRule(arn string, conds []condition, a *action) rule {
 		}
 		break
 	}
+	ru.pathWord, ru.pathMask = headWord(ru.pathPrefix)
 	return ru
 }
 
 // matchRules returns the first rule whose conditions all match, or nil.
 func matchRules(rules []rule, r *request, client netip.Addr) *rule {
 	path := r.path
+	word, _ := headWord(path)
 	for i := range rules {
 		ru := &rules[i]
-		if len(path) < ru.pathMin || string(path[:len(ru.pathPrefix)]) != ru.pathPrefix {
+		// pathMin >= len(pathPrefix), so the path's bytes under pathMask are real.
+		if len(path) < ru.pathMin || (word^ru.pathWord)&ru.pathMask != 0 ||
+			len(ru.pathPrefix) > 8 && string(path[8:len(ru.pathPrefix)]) != ru.pathPrefix[8:] {
 			continue
 		}
 		ok := true

@@ -138,15 +138,15 @@ func TestCompileConditionErrors(t *testing.T) {
 
 func TestMatchRulesFirstMatchWins(t *testing.T) {
 	mk := func(conds ...elbv2.ConditionConfig) rule {
-		var ru rule
+		var cc []condition
 		for _, c := range conds {
-			cc, err := compileCondition(c)
+			c, err := compileCondition(c)
 			if err != nil {
 				t.Fatal(err)
 			}
-			ru.conds = append(ru.conds, cc)
+			cc = append(cc, c)
 		}
-		return ru
+		return newRule("", cc, nil)
 	}
 	rules := []rule{
 		mk(elbv2.ConditionConfig{Field: "path-pattern", Values: []string{"/api/*"}}, elbv2.ConditionConfig{Field: "http-request-method", Values: []string{"POST"}}),
@@ -188,18 +188,18 @@ func BenchmarkMatch(b *testing.B) {
 			conds = append(conds, elbv2.ConditionConfig{Field: "source-ip", Values: []string{fmt.Sprintf("10.%d.0.0/16", i)}},
 				elbv2.ConditionConfig{Field: "http-request-method", Values: []string{"PUT"}})
 		}
-		var ru rule
+		var cc []condition
 		for _, c := range conds {
-			cc, err := compileCondition(c)
+			c, err := compileCondition(c)
 			if err != nil {
 				b.Fatal(err)
 			}
-			ru.conds = append(ru.conds, cc)
+			cc = append(cc, c)
 		}
-		rules = append(rules, ru)
+		rules = append(rules, newRule("", cc, nil))
 	}
 	last, _ := compileCondition(elbv2.ConditionConfig{Field: "path-pattern", Values: []string{"/shop/*/checkout"}})
-	rules = append(rules, rule{arn: "hit", conds: []condition{last}})
+	rules = append(rules, newRule("hit", []condition{last}, nil))
 	r := parsedRequest(b, "GET /shop/cart/checkout?v=1000&q=hello%20world HTTP/1.1\r\nHost: www.example.com\r\nX-Tenant: none\r\nUser-Agent: bench\r\n\r\n")
 	client := netip.MustParseAddr("192.168.1.1")
 	b.ReportAllocs()
@@ -240,9 +240,9 @@ func BenchmarkMatchPathRules(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		rules = append(rules, rule{arn: fmt.Sprint(i), conds: []condition{c}})
+		rules = append(rules, newRule(fmt.Sprint(i), []condition{c}, nil))
 	}
-	rules = append(rules, rule{arn: "default"})
+	rules = append(rules, newRule("default", nil, nil))
 	for _, bc := range []struct{ name, path, want string }{
 		{"root", "/", "default"},
 		{"other", "/api/items", "default"},

@@ -86,8 +86,12 @@ type request struct {
 	hostPort  []byte // Host as sent
 	absolute  bool   // the target was in absolute form
 	expect100 bool
-	// scratch is reused per connection for decoding during rule matching.
-	scratch []byte
+	// scratch is reused per connection for rule matching: once qdecoded (which
+	// parse clears), it holds the URL-decoded keys and values of the query string,
+	// and qends the end offset of each key and of each value, in order.
+	scratch  []byte
+	qends    []int
+	qdecoded bool
 }
 
 // response is a parsed target response head.
@@ -304,7 +308,7 @@ func (r *request) parse(head []byte) error {
 	if err := r.parseHeaders(rest); err != nil {
 		return err
 	}
-	r.expect100, r.absolute = false, false
+	r.expect100, r.absolute, r.qdecoded = false, false, false
 	r.host, r.hostPort = nil, nil
 	hosts := 0
 	for i := range r.headers {
