@@ -23,8 +23,10 @@ import (
 	"github.com/wharf-dev/wharf/internal/elbv2"
 	"github.com/wharf-dev/wharf/internal/gateway"
 	"github.com/wharf-dev/wharf/internal/iam"
+	"github.com/wharf-dev/wharf/internal/iam/policy"
 	"github.com/wharf-dev/wharf/internal/lb"
 	"github.com/wharf-dev/wharf/internal/store"
+	"github.com/wharf-dev/wharf/internal/sts"
 )
 
 // AccountID is the one account Wharf serves.
@@ -63,6 +65,7 @@ type App struct {
 	dockerUp  string
 	// docker is the Docker driver when an engine is in use; bridgeListener serves the
 	// API on the host's Docker bridge address for bridge-mode containers.
+	services       []*awsapi.Service
 	docker         *docker.Driver
 	bridgeListener net.Listener
 }
@@ -138,9 +141,28 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	iamSvc, err := iam.NewService(a.db, keys, iam.Config{
+		Region: cfg.Region, AccountID: AccountID, ValidatePolicy: validatePolicy,
+		Logger: cfg.Logger.With("component", "iam"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	authz := authorizer{policies: iamSvc, now: time.Now}
+	stsSvc, err := sts.New(sts.Config{
+		Region: cfg.Region, AccountID: AccountID, Keys: keys, Roles: iamSvc, Authorize: authz.trust,
+		ValidatePolicy: func(doc []byte) error { return validatePolicy(doc, false) },
+		Logger:         cfg.Logger.With("component", "sts"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.services = []*awsapi.Service{ecsSvc.API(), elbSvc.API(), iamSvc.API(), stsSvc.API()}
 	gw, err := gateway.New(gateway.Config{
-		Services: []*awsapi.Service{ecsSvc.API(), elbSvc.API()},
+		Services: a.services,
 		Auth:     authenticator{keys: keys},
+		Authz:    authz,
+		Region:   cfg.Region,
 		Logger:   cfg.Logger.With("component", "gateway"),
 	})
 	if err != nil {
@@ -275,6 +297,9 @@ func (a *App) goRun(name string, fn func() error) {
 // Endpoint is the URL clients use.
 func (a *App) Endpoint() string { return "http://" + a.listener.Addr().String() }
 
+// Services lists the AWS services the app serves, with their operations.
+func (a *App) Services() []*awsapi.Service { return a.services }
+
 // Credentials returns the root credentials.
 func (a *App) Credentials() Credentials { return a.creds }
 
@@ -294,7 +319,7 @@ func (a *App) health(w http.ResponseWriter, _ *http.Request) {
 		"status":   status,
 		"version":  a.cfg.Version,
 		"region":   a.cfg.Region,
-		"services": []string{"ecs", "elasticloadbalancing"},
+		"services": a.serviceNames(),
 		"drivers":  map[string]string{"process": "ready", "docker": a.dockerUp},
 	})
 }
@@ -337,4 +362,22 @@ func ignoreClosed(err error) error {
 		return nil
 	}
 	return err
+}
+
+// validatePolicy checks a policy document with the IAM policy language's rules.
+func validatePolicy(doc []byte, trust bool) error {
+	kind := policy.Identity
+	if trust {
+		kind = policy.Trust
+	}
+	_, err := policy.Parse(doc, kind)
+	return err
+}
+
+func (a *App) serviceNames() []string {
+	names := make([]string, len(a.services))
+	for i, s := range a.services {
+		names[i] = s.SigningName
+	}
+	return names
 }

@@ -82,11 +82,20 @@ func (s *Service) API() *awsapi.Service {
 		XMLNamespace: "https://sts.amazonaws.com/doc/2011-06-15/",
 		Protocols:    []awsapi.Protocol{awsapi.Query},
 		Operations: awsapi.Operations(
-			awsapi.Op("GetCallerIdentity", s.GetCallerIdentity),
-			awsapi.Op("AssumeRole", s.AssumeRole),
-			awsapi.Op("GetSessionToken", s.GetSessionToken),
+			// AWS allows every principal to call GetCallerIdentity and GetSessionToken;
+			// AssumeRole is authorized by the role's trust policy together with the
+			// caller's identity policies (Config.Authorize), not by the gateway alone.
+			unauthorized(awsapi.Op("GetCallerIdentity", s.GetCallerIdentity)),
+			unauthorized(awsapi.Op("AssumeRole", s.AssumeRole)),
+			unauthorized(awsapi.Op("GetSessionToken", s.GetSessionToken)),
 		),
 	}
+}
+
+// unauthorized marks an operation that the gateway's policy check skips.
+func unauthorized(op awsapi.Operation) awsapi.Operation {
+	op.Unauthorized = true
+	return op
 }
 
 // Wire types (member names of aws-sdk-go-v2/service/sts).

@@ -1,0 +1,124 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wharf-dev/wharf/internal/awsapi"
+	"github.com/wharf-dev/wharf/internal/gateway"
+	"github.com/wharf-dev/wharf/internal/iam"
+	"github.com/wharf-dev/wharf/internal/iam/policy"
+)
+
+// policySource gives the identity policies that apply to a principal.
+type policySource interface {
+	PoliciesFor(ctx context.Context, p awsapi.Principal) ([][]byte, error)
+}
+
+// authorizer evaluates the caller's identity policies for every call, as IAM does in
+// one account: an explicit deny wins, then an allow, else the call is implicitly
+// denied. The account's root user may do everything.
+type authorizer struct {
+	policies policySource
+	now      func() time.Time
+}
+
+// Authorize implements gateway.Authorizer.
+func (a authorizer) Authorize(ctx context.Context, p awsapi.Principal, action string, resources []string) error {
+	if p.Root {
+		return nil
+	}
+	docs, err := a.policies.PoliciesFor(ctx, p)
+	if err != nil {
+		return fmt.Errorf("policies of %s: %w", p.ARN, err)
+	}
+	var identity []*policy.Policy
+	for _, doc := range docs {
+		pol, err := policy.Parse(doc, policy.Identity)
+		if err != nil {
+			// A stored policy was valid when stored; one that no longer parses grants nothing.
+			continue
+		}
+		identity = append(identity, pol)
+	}
+	req := policy.Request{Action: action, Principal: principalOf(p), Context: a.context(ctx, p)}
+	for _, res := range resources {
+		req.Resource = res
+		d := policy.Decide(req, identity, nil)
+		if d.Allowed {
+			continue
+		}
+		why := "because no identity-based policy allows the " + action + " action"
+		if d.ExplicitDeny {
+			why = "with an explicit deny in an identity-based policy"
+		}
+		return &gateway.Denied{Message: fmt.Sprintf("User: %s is not authorized to perform: %s on resource: %s %s", p.ARN, action, res, why)}
+	}
+	return nil
+}
+
+// context holds the global condition keys Wharf supplies for a request.
+func (a authorizer) context(ctx context.Context, p awsapi.Principal) map[string][]string {
+	now := a.now().UTC()
+	return map[string][]string{
+		"aws:PrincipalArn":     {p.ARN},
+		"aws:PrincipalAccount": {p.AccountID},
+		"aws:userid":           {p.UserID},
+		"aws:username":         {userName(p.ARN)},
+		"aws:CurrentTime":      {now.Format(time.RFC3339)},
+		"aws:EpochTime":        {strconv.FormatInt(now.Unix(), 10)},
+		"aws:SecureTransport":  {"false"},
+		"aws:SourceIp":         {awsapi.SourceIP(ctx)},
+	}
+}
+
+// principalOf describes an authenticated principal to the policy engine.
+func principalOf(p awsapi.Principal) policy.Principal {
+	kind := "IAMUser"
+	switch {
+	case p.Root:
+		kind = "Root"
+	case strings.Contains(p.ARN, ":assumed-role/"):
+		kind = "AssumedRole"
+	}
+	return policy.Principal{ARN: p.ARN, AccountID: p.AccountID, Type: kind, UserID: p.UserID}
+}
+
+// userName is the last element of a user ARN ("" for other principals).
+func userName(arn string) string {
+	if i := strings.Index(arn, ":user/"); i >= 0 {
+		name := arn[i+len(":user/"):]
+		return name[strings.LastIndexByte(name, '/')+1:]
+	}
+	return ""
+}
+
+// trust decides whether p may assume role: the role's trust policy is the resource
+// policy of sts:AssumeRole, evaluated together with p's identity policies.
+func (a authorizer) trust(ctx context.Context, p awsapi.Principal, role iam.Role) error {
+	denied := &gateway.Denied{Message: fmt.Sprintf("User: %s is not authorized to perform: sts:AssumeRole on resource: %s", p.ARN, role.Arn)}
+	trust, err := policy.Parse([]byte(role.AssumeRolePolicyDocument), policy.Trust)
+	if err != nil {
+		return denied
+	}
+	var identity []*policy.Policy
+	if !p.Root {
+		docs, err := a.policies.PoliciesFor(ctx, p)
+		if err != nil {
+			return fmt.Errorf("policies of %s: %w", p.ARN, err)
+		}
+		for _, doc := range docs {
+			if pol, err := policy.Parse(doc, policy.Identity); err == nil {
+				identity = append(identity, pol)
+			}
+		}
+	}
+	req := policy.Request{Action: "sts:AssumeRole", Resource: role.Arn, Principal: principalOf(p), Context: a.context(ctx, p)}
+	if !policy.Decide(req, identity, []*policy.Policy{trust}).Allowed {
+		return denied
+	}
+	return nil
+}

@@ -1,0 +1,141 @@
+package cloudtrail
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ct "github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/smithy-go"
+
+	"github.com/wharf-dev/wharf/internal/awsapi"
+	"github.com/wharf-dev/wharf/internal/gateway"
+	"github.com/wharf-dev/wharf/internal/store"
+)
+
+// fakeClock is a Clock that moves only when told to.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// t0 is the fake clock's start.
+var t0 = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+
+// env is a Service on a real store, behind the real gateway, driven by the real SDK.
+type env struct {
+	t      testing.TB
+	dir    string
+	dbPath string
+	db     *store.DB
+	s      *Service
+	clock  *fakeClock
+	client *ct.Client
+	ctx    context.Context
+}
+
+func newEnv(t testing.TB) *env {
+	t.Helper()
+	e := &env{t: t, dir: t.TempDir(), clock: &fakeClock{now: t0}, ctx: context.Background()}
+	e.dbPath = filepath.Join(e.dir, "wharf.db")
+	e.open()
+	t.Cleanup(func() { e.db.Close() })
+	return e
+}
+
+// open (re)opens the store and builds the service, the gateway and the client.
+func (e *env) open() {
+	e.t.Helper()
+	db, err := store.Open(e.dbPath)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.db = db
+	e.s, err = New(db, Config{
+		Dir: filepath.Join(e.dir, "logs"), Clock: e.clock,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	gw, err := gateway.New(gateway.Config{
+		Services: []*awsapi.Service{e.s.API()},
+		Auth: gateway.AuthenticatorFunc(func(context.Context, *http.Request, []byte) (awsapi.Principal, error) {
+			return awsapi.Principal{AccountID: "000000000000", Root: true}, nil
+		}),
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	srv := httptest.NewServer(gw)
+	e.t.Cleanup(srv.Close)
+	e.client = ct.NewFromConfig(aws.Config{
+		Region: "us-east-1",
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: "AKIDTEST", SecretAccessKey: "secret", Source: "test"}, nil
+		}),
+		BaseEndpoint: aws.String(srv.URL),
+		// Retries: the SDK's client intermittently fails reading an answer with "use of
+		// closed network connection" (aws/aws-sdk-go-v2#1825, #2737); the server sent
+		// the whole body (checked with a raw client). Reported to the lead.
+		RetryMaxAttempts: 3,
+	})
+}
+
+// reopen closes the store and opens it again with a new service.
+func (e *env) reopen() {
+	e.t.Helper()
+	if err := e.db.Close(); err != nil {
+		e.t.Fatal(err)
+	}
+	e.open()
+}
+
+func (e *env) flush() {
+	e.t.Helper()
+	if err := e.s.Flush(e.ctx); err != nil {
+		e.t.Fatalf("Flush: %v", err)
+	}
+}
+
+// Principals for the synthetic calls.
+var (
+	rootP  = &awsapi.Principal{AccountID: "000000000000", ARN: "arn:aws:iam::000000000000:root", UserID: "000000000000", AccessKeyID: "AKIAROOT0000", Root: true}
+	aliceP = &awsapi.Principal{AccountID: "000000000000", ARN: "arn:aws:iam::000000000000:user/dev/alice", UserID: "AIDAALICE", AccessKeyID: "AKIAALICE000"}
+	roleP  = &awsapi.Principal{AccountID: "000000000000", ARN: "arn:aws:sts::000000000000:assumed-role/web/task-1", UserID: "AROAWEB:task-1", AccessKeyID: "ASIAWEB00000"}
+)
+
+// wantCode checks that err is the AWS error code.
+func wantCode(t *testing.T, err error, code string) {
+	t.Helper()
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		t.Fatalf("got %v, want %s", err, code)
+	}
+	if ae.ErrorCode() != code {
+		t.Fatalf("got %s (%s), want %s", ae.ErrorCode(), ae.ErrorMessage(), code)
+	}
+}
+
+func contains(b []byte, s string) bool { return strings.Contains(string(b), s) }
