@@ -17,6 +17,7 @@ import (
 
 	"github.com/wharf-dev/wharf/internal/agent"
 	"github.com/wharf-dev/wharf/internal/awsapi"
+	"github.com/wharf-dev/wharf/internal/cloudtrail"
 	"github.com/wharf-dev/wharf/internal/driver/docker"
 	"github.com/wharf-dev/wharf/internal/driver/process"
 	"github.com/wharf-dev/wharf/internal/ecs"
@@ -24,7 +25,9 @@ import (
 	"github.com/wharf-dev/wharf/internal/gateway"
 	"github.com/wharf-dev/wharf/internal/iam"
 	"github.com/wharf-dev/wharf/internal/iam/policy"
+	"github.com/wharf-dev/wharf/internal/kms"
 	"github.com/wharf-dev/wharf/internal/lb"
+	"github.com/wharf-dev/wharf/internal/ssm"
 	"github.com/wharf-dev/wharf/internal/store"
 	"github.com/wharf-dev/wharf/internal/sts"
 )
@@ -157,11 +160,37 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.services = []*awsapi.Service{ecsSvc.API(), elbSvc.API(), iamSvc.API(), stsSvc.API()}
+	masterKey, err := kms.LoadMasterKey(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	kmsSvc, err := kms.New(a.db, kms.Config{
+		Region: cfg.Region, AccountID: AccountID, MasterKey: masterKey,
+		Logger: cfg.Logger.With("component", "kms"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	ssmSvc, err := ssm.New(a.db, ssm.Config{
+		Region: cfg.Region, AccountID: AccountID, Keys: authorizedKeys{kms: kmsSvc, authz: authz},
+		Logger: cfg.Logger.With("component", "ssm"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	trail, err := cloudtrail.New(a.db, cloudtrail.Config{
+		Region: cfg.Region, AccountID: AccountID, Dir: filepath.Join(cfg.DataDir, "cloudtrail"),
+		Logger: cfg.Logger.With("component", "cloudtrail"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.services = []*awsapi.Service{ecsSvc.API(), elbSvc.API(), iamSvc.API(), stsSvc.API(), kmsSvc.API(), ssmSvc.API(), trail.API()}
 	gw, err := gateway.New(gateway.Config{
 		Services: a.services,
 		Auth:     authenticator{keys: keys},
 		Authz:    authz,
+		Audit:    trail.Record,
 		Region:   cfg.Region,
 		Logger:   cfg.Logger.With("component", "gateway"),
 	})
@@ -183,6 +212,8 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	a.cancel = cancel
 	a.goRun("ecs", func() error { return ecsSvc.Run(runCtx) })
 	a.goRun("elbv2", func() error { return elbSvc.Run(runCtx) })
+	a.goRun("kms", func() error { return kmsSvc.Run(runCtx) })
+	a.goRun("cloudtrail", func() error { return trail.Run(runCtx) })
 	a.goRun("agent", func() error { return a.agent.Run(runCtx) })
 	for _, l := range []net.Listener{a.listener, a.bridgeListener} {
 		if l == nil {

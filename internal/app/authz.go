@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/wharf-dev/wharf/internal/gateway"
 	"github.com/wharf-dev/wharf/internal/iam"
 	"github.com/wharf-dev/wharf/internal/iam/policy"
+	"github.com/wharf-dev/wharf/internal/kms"
 )
 
 // policySource gives the identity policies that apply to a principal.
@@ -121,4 +123,55 @@ func (a authorizer) trust(ctx context.Context, p awsapi.Principal, role iam.Role
 		return denied
 	}
 	return nil
+}
+
+// keyService is KMS as SSM uses it.
+type keyService interface {
+	EncryptFor(ctx context.Context, keyID string, plaintext []byte, encryptionContext map[string]string) ([]byte, string, error)
+	DecryptFor(ctx context.Context, ciphertext []byte, encryptionContext map[string]string) ([]byte, string, error)
+	KeyPolicy(ctx context.Context, keyID string) (policy, keyARN string, err error)
+}
+
+// authorizedKeys is KMS for SSM's SecureStrings, with the caller's own permission on
+// the key checked, as AWS does: reading a SecureString needs kms:Decrypt on its key
+// and writing one kms:Encrypt, besides the SSM permission.
+type authorizedKeys struct {
+	kms   keyService
+	authz authorizer
+}
+
+// EncryptFor implements ssm.Keys.
+func (k authorizedKeys) EncryptFor(ctx context.Context, keyID string, plaintext []byte, ec map[string]string) ([]byte, string, error) {
+	if err := k.check(ctx, "kms:Encrypt", keyID); err != nil {
+		return nil, "", err
+	}
+	return k.kms.EncryptFor(ctx, keyID, plaintext, ec)
+}
+
+// DecryptFor implements ssm.Keys.
+func (k authorizedKeys) DecryptFor(ctx context.Context, ciphertext []byte, ec map[string]string) ([]byte, string, error) {
+	if id, ok := kms.BlobKeyID(ciphertext); ok {
+		if err := k.check(ctx, "kms:Decrypt", id); err != nil {
+			return nil, "", err
+		}
+	}
+	return k.kms.DecryptFor(ctx, ciphertext, ec)
+}
+
+// check authorizes the request's principal for action on the key keyID names.
+func (k authorizedKeys) check(ctx context.Context, action, keyID string) error {
+	p, ok := awsapi.PrincipalFrom(ctx)
+	if !ok || p.Root {
+		return nil
+	}
+	arn := keyID
+	if _, keyARN, err := k.kms.KeyPolicy(ctx, keyID); err == nil {
+		arn = keyARN
+	}
+	err := k.authz.Authorize(ctx, p, action, []string{arn})
+	var denied *gateway.Denied
+	if errors.As(err, &denied) {
+		return &awsapi.Error{Code: "AccessDeniedException", Message: denied.Message}
+	}
+	return err
 }

@@ -9,7 +9,7 @@ func (s *Service) API() *awsapi.Service {
 		SigningName:  "kms",
 		TargetPrefix: "TrentService",
 		Protocols:    []awsapi.Protocol{awsapi.JSON11},
-		Operations: awsapi.Operations(
+		Operations: s.withResources(awsapi.Operations(
 			awsapi.Op("CreateKey", s.CreateKey),
 			awsapi.Op("DescribeKey", s.DescribeKey),
 			awsapi.Op("ListKeys", s.ListKeys),
@@ -59,6 +59,6 @@ func (s *Service) API() *awsapi.Service {
 			awsapi.Op("Sign", s.Sign),
 			awsapi.Op("Verify", s.Verify),
 			awsapi.Op("GetPublicKey", s.GetPublicKey),
-		),
+		)),
 	}
 }

@@ -82,7 +82,7 @@ func (s *Service) API() *awsapi.Service {
 		SigningName:  "ssm",
 		TargetPrefix: "AmazonSSM",
 		Protocols:    []awsapi.Protocol{awsapi.JSON11},
-		Operations: awsapi.Operations(
+		Operations: s.withResources(awsapi.Operations(
 			awsapi.Op("PutParameter", s.PutParameter),
 			awsapi.Op("GetParameter", s.GetParameter),
 			awsapi.Op("GetParameters", s.GetParameters),
@@ -96,7 +96,7 @@ func (s *Service) API() *awsapi.Service {
 			awsapi.Op("AddTagsToResource", s.AddTagsToResource),
 			awsapi.Op("RemoveTagsFromResource", s.RemoveTagsFromResource),
 			awsapi.Op("ListTagsForResource", s.ListTagsForResource),
-		),
+		)),
 	}
 }
 

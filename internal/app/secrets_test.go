@@ -1,0 +1,123 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsct "github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
+	awskms "github.com/aws/aws-sdk-go-v2/service/kms"
+	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+	"github.com/aws/smithy-go"
+)
+
+// TestLeastPrivilegeSecrets is the issue's story: a user allowed ssm:GetParameter on
+// parameter/app/web/* and kms:Decrypt on one key reads those SecureStrings and is
+// denied everything else; every attempt is in CloudTrail, and no secret is anywhere
+// on disk or in the audit log.
+func TestLeastPrivilegeSecrets(t *testing.T) {
+	dataDir := t.TempDir()
+	s := startServer(t, dataDir, "process")
+	ctx := context.Background()
+	kc := awskms.NewFromConfig(s.awsConfig())
+	key := func() string {
+		out, err := kc.CreateKey(ctx, &awskms.CreateKeyInput{Description: aws.String("test")})
+		if err != nil {
+			t.Fatalf("CreateKey: %v", err)
+		}
+		return aws.ToString(out.KeyMetadata.Arn)
+	}
+	webKey, otherKey := key(), key()
+	root := awsssm.NewFromConfig(s.awsConfig())
+	secrets := map[string]string{
+		"/app/web/db":       "postgres://web:s3cr3t-web-db@db/web",
+		"/app/web/other":    "s3cr3t-under-another-key",
+		"/app/admin/secret": "s3cr3t-admin-only",
+	}
+	keys := map[string]string{"/app/web/db": webKey, "/app/web/other": otherKey, "/app/admin/secret": webKey}
+	for name, value := range secrets {
+		_, err := root.PutParameter(ctx, &awsssm.PutParameterInput{Name: aws.String(name), Value: aws.String(value),
+			Type: ssmtypes.ParameterTypeSecureString, KeyId: aws.String(keys[name])})
+		if err != nil {
+			t.Fatalf("PutParameter %s: %v", name, err)
+		}
+	}
+	id, secret := newUser(t, s, "web", `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Action":"ssm:GetParameter","Resource":"arn:aws:ssm:us-east-1:000000000000:parameter/app/web/*"},
+		{"Effect":"Allow","Action":"kms:Decrypt","Resource":"`+webKey+`"}]}`)
+	user := awsssm.NewFromConfig(s.configAs(id, secret, ""))
+
+	got, err := user.GetParameter(ctx, &awsssm.GetParameterInput{Name: aws.String("/app/web/db"), WithDecryption: aws.Bool(true)})
+	if err != nil || aws.ToString(got.Parameter.Value) != secrets["/app/web/db"] {
+		t.Fatalf("allowed GetParameter: %v", err)
+	}
+	for name, why := range map[string]string{"/app/web/other": "kms:Decrypt", "/app/admin/secret": "ssm:GetParameter"} {
+		_, err := user.GetParameter(ctx, &awsssm.GetParameterInput{Name: aws.String(name), WithDecryption: aws.Bool(true)})
+		var apiErr smithy.APIError
+		if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "AccessDeniedException" || !strings.Contains(apiErr.ErrorMessage(), why) {
+			t.Fatalf("GetParameter %s: %v, want AccessDeniedException about %s", name, err, why)
+		}
+	}
+	if _, err := user.PutParameter(ctx, &awsssm.PutParameterInput{Name: aws.String("/app/web/new"), Value: aws.String("x"), Type: ssmtypes.ParameterTypeString}); err == nil {
+		t.Fatal("PutParameter succeeded without permission")
+	}
+	if _, err := awskms.NewFromConfig(s.configAs(id, secret, "")).ListKeys(ctx, &awskms.ListKeysInput{}); err == nil {
+		t.Fatal("ListKeys succeeded without permission")
+	}
+
+	// Every attempt, allowed or denied, is in CloudTrail, without a secret.
+	ct := awsct.NewFromConfig(s.awsConfig())
+	events, err := ct.LookupEvents(ctx, &awsct.LookupEventsInput{LookupAttributes: []cttypes.LookupAttribute{{
+		AttributeKey: cttypes.LookupAttributeKeyUsername, AttributeValue: aws.String("web")}}})
+	if err != nil {
+		t.Fatalf("LookupEvents: %v", err)
+	}
+	var allowed, denied int
+	for _, e := range events.Events {
+		raw := aws.ToString(e.CloudTrailEvent)
+		for _, v := range secrets {
+			if strings.Contains(raw, v) {
+				t.Fatalf("CloudTrail event holds a secret: %s", raw)
+			}
+		}
+		if aws.ToString(e.EventName) == "GetParameter" {
+			if strings.Contains(raw, `"errorCode":"AccessDenied`) {
+				denied++
+			} else {
+				allowed++
+			}
+		}
+	}
+	if allowed != 1 || denied != 2 {
+		t.Fatalf("CloudTrail has %d allowed and %d denied GetParameter events of user web, want 1 and 2 (%d events)", allowed, denied, len(events.Events))
+	}
+
+	// No file of the data dir holds a plaintext secret.
+	s.stop()
+	err = filepath.WalkDir(dataDir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, v := range secrets {
+			if bytes.Contains(raw, []byte(v)) {
+				t.Errorf("%s holds the plaintext of a SecureString", path)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,78 @@
+package ssm
+
+import (
+	"context"
+	"strings"
+
+	"github.com/wharf-dev/wharf/internal/awsapi"
+)
+
+// resources returns the parameter ARNs an operation is authorized on, as the service
+// authorization reference lists them: the named parameters (selectors dropped), the
+// path of GetParametersByPath, and "*" for the rest (DescribeParameters).
+func (s *Service) resources(_ context.Context, in any) []string {
+	var names []string
+	switch v := in.(type) {
+	case *PutParameterInput:
+		names = []string{deref(v.Name)}
+	case *GetParameterInput:
+		names = []string{deref(v.Name)}
+	case *GetParametersInput:
+		names = v.Names
+	case *DeleteParameterInput:
+		names = []string{deref(v.Name)}
+	case *DeleteParametersInput:
+		names = v.Names
+	case *GetParametersByPathInput:
+		names = []string{strings.TrimSuffix(deref(v.Path), "/")}
+	case *GetParameterHistoryInput:
+		names = []string{deref(v.Name)}
+	case *LabelParameterVersionInput:
+		names = []string{deref(v.Name)}
+	case *UnlabelParameterVersionInput:
+		names = []string{deref(v.Name)}
+	case *AddTagsToResourceInput:
+		names = []string{deref(v.ResourceId)}
+	case *RemoveTagsFromResourceInput:
+		names = []string{deref(v.ResourceId)}
+	case *ListTagsForResourceInput:
+		names = []string{deref(v.ResourceId)}
+	}
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		if n == "" {
+			continue
+		}
+		if strings.HasPrefix(n, "arn:") {
+			out = append(out, dropSelector(n[strings.Index(n, ":parameter/")+1:], s.arnPrefix()))
+			continue
+		}
+		out = append(out, s.arn(dropSelector(n, "")))
+	}
+	return out
+}
+
+// arnPrefix is the ARN of the account's parameters, up to "parameter/".
+func (s *Service) arnPrefix() string {
+	return "arn:aws:ssm:" + s.region + ":" + s.account + ":"
+}
+
+// dropSelector removes a ":version" or ":label" selector from a parameter name (or
+// from an ARN's "parameter/..." part, which prefix then completes).
+func dropSelector(name, prefix string) string {
+	if i := strings.LastIndexByte(name, ':'); i >= 0 {
+		name = name[:i]
+	}
+	return prefix + name
+}
+
+// withResources sets the authorization resources of every operation of the table.
+func (s *Service) withResources(ops map[string]awsapi.Operation) map[string]awsapi.Operation {
+	for name, op := range ops {
+		if name != "DescribeParameters" {
+			op.Resources = s.resources
+		}
+		ops[name] = op
+	}
+	return ops
+}
