@@ -151,7 +151,7 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	authz := authorizer{policies: iamSvc, now: time.Now}
+	authz := &authorizer{policies: iamSvc, now: time.Now}
 	stsSvc, err := sts.New(sts.Config{
 		Region: cfg.Region, AccountID: AccountID, Keys: keys, Roles: iamSvc, Authorize: authz.trust,
 		ValidatePolicy: func(doc []byte) error { return validatePolicy(doc, false) },
@@ -171,6 +171,7 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	authz.keys = kmsSvc
 	ssmSvc, err := ssm.New(a.db, ssm.Config{
 		Region: cfg.Region, AccountID: AccountID, Keys: authorizedKeys{kms: kmsSvc, authz: authz},
 		Logger: cfg.Logger.With("component", "ssm"),

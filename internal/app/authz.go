@@ -25,11 +25,17 @@ type policySource interface {
 // denied. The account's root user may do everything.
 type authorizer struct {
 	policies policySource
+	keys     keyPolicySource // nil: KMS key policies are not consulted
 	now      func() time.Time
 }
 
+// keyPolicySource gives the key policy of a KMS key.
+type keyPolicySource interface {
+	KeyPolicy(ctx context.Context, keyID string) (policy, keyARN string, err error)
+}
+
 // Authorize implements gateway.Authorizer.
-func (a authorizer) Authorize(ctx context.Context, p awsapi.Principal, action string, resources []string) error {
+func (a *authorizer) Authorize(ctx context.Context, p awsapi.Principal, action string, resources []string) error {
 	if p.Root {
 		return nil
 	}
@@ -49,7 +55,12 @@ func (a authorizer) Authorize(ctx context.Context, p awsapi.Principal, action st
 	req := policy.Request{Action: action, Principal: principalOf(p), Context: a.context(ctx, p)}
 	for _, res := range resources {
 		req.Resource = res
-		d := policy.Decide(req, identity, nil)
+		var d policy.Decision
+		if kp := a.keyPolicy(ctx, action, res); kp != nil {
+			d = decideKMS(req, identity, kp)
+		} else {
+			d = policy.Decide(req, identity, nil)
+		}
 		if d.Allowed {
 			continue
 		}
@@ -62,8 +73,42 @@ func (a authorizer) Authorize(ctx context.Context, p awsapi.Principal, action st
 	return nil
 }
 
+// keyPolicy returns the parsed key policy when action is a KMS action on a key.
+func (a *authorizer) keyPolicy(ctx context.Context, action, resource string) *policy.Policy {
+	if a.keys == nil || !strings.HasPrefix(action, "kms:") || !strings.Contains(resource, ":key/") {
+		return nil
+	}
+	doc, _, err := a.keys.KeyPolicy(ctx, resource)
+	if err != nil {
+		return nil
+	}
+	kp, err := policy.Parse([]byte(doc), policy.KeyPolicy)
+	if err != nil {
+		return nil
+	}
+	return kp
+}
+
+// decideKMS decides as KMS does: the key policy must allow the caller itself, or allow
+// the account (delegating to IAM) while an identity policy allows the caller; an
+// explicit deny in either wins.
+func decideKMS(req policy.Request, identity []*policy.Policy, keyPolicy *policy.Policy) policy.Decision {
+	if d := policy.Decide(req, identity, []*policy.Policy{keyPolicy}); d.ExplicitDeny {
+		return d
+	}
+	if d := policy.Decide(req, nil, []*policy.Policy{keyPolicy}); d.Allowed {
+		return d
+	}
+	account := req
+	account.Principal = policy.Principal{ARN: "arn:aws:iam::" + req.Principal.AccountID + ":root", AccountID: req.Principal.AccountID, Type: "Root"}
+	if !policy.Decide(account, nil, []*policy.Policy{keyPolicy}).Allowed {
+		return policy.Decision{}
+	}
+	return policy.Decide(req, identity, nil)
+}
+
 // context holds the global condition keys Wharf supplies for a request.
-func (a authorizer) context(ctx context.Context, p awsapi.Principal) map[string][]string {
+func (a *authorizer) context(ctx context.Context, p awsapi.Principal) map[string][]string {
 	now := a.now().UTC()
 	return map[string][]string{
 		"aws:PrincipalArn":     {p.ARN},
@@ -100,7 +145,7 @@ func userName(arn string) string {
 
 // trust decides whether p may assume role: the role's trust policy is the resource
 // policy of sts:AssumeRole, evaluated together with p's identity policies.
-func (a authorizer) trust(ctx context.Context, p awsapi.Principal, role iam.Role) error {
+func (a *authorizer) trust(ctx context.Context, p awsapi.Principal, role iam.Role) error {
 	denied := &gateway.Denied{Message: fmt.Sprintf("User: %s is not authorized to perform: sts:AssumeRole on resource: %s", p.ARN, role.Arn)}
 	trust, err := policy.Parse([]byte(role.AssumeRolePolicyDocument), policy.Trust)
 	if err != nil {
@@ -137,7 +182,7 @@ type keyService interface {
 // and writing one kms:Encrypt, besides the SSM permission.
 type authorizedKeys struct {
 	kms   keyService
-	authz authorizer
+	authz *authorizer
 }
 
 // EncryptFor implements ssm.Keys.

@@ -121,3 +121,34 @@ func TestLeastPrivilegeSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestKeyPolicies: KMS evaluates the key policy together with IAM. A key whose policy
+// names only bob can be used by bob without any IAM policy, and not by alice even
+// though her IAM policy allows every KMS action.
+func TestKeyPolicies(t *testing.T) {
+	s := startServer(t, t.TempDir(), "process")
+	ctx := context.Background()
+	aliceID, aliceSecret := newUser(t, s, "alice", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:*","Resource":"*"}]}`)
+	bobID, bobSecret := newUser(t, s, "bob", "")
+	keyPolicy := `{"Version":"2012-10-17","Statement":[
+		{"Sid":"bob","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:user/bob"},"Action":["kms:Encrypt","kms:Decrypt"],"Resource":"*"},
+		{"Sid":"admin","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:user/admin"},"Action":"kms:*","Resource":"*"}]}`
+	out, err := awskms.NewFromConfig(s.awsConfig()).CreateKey(ctx, &awskms.CreateKeyInput{Policy: aws.String(keyPolicy), BypassPolicyLockoutSafetyCheck: true})
+	if err != nil {
+		t.Fatalf("CreateKey: %v", err)
+	}
+	keyID := out.KeyMetadata.KeyId
+	bob := awskms.NewFromConfig(s.configAs(bobID, bobSecret, ""))
+	enc, err := bob.Encrypt(ctx, &awskms.EncryptInput{KeyId: keyID, Plaintext: []byte("for bob")})
+	if err != nil {
+		t.Fatalf("bob's Encrypt, allowed by the key policy alone: %v", err)
+	}
+	if dec, err := bob.Decrypt(ctx, &awskms.DecryptInput{CiphertextBlob: enc.CiphertextBlob}); err != nil || string(dec.Plaintext) != "for bob" {
+		t.Fatalf("bob's Decrypt: %v", err)
+	}
+	_, err = awskms.NewFromConfig(s.configAs(aliceID, aliceSecret, "")).Decrypt(ctx, &awskms.DecryptInput{CiphertextBlob: enc.CiphertextBlob})
+	var apiErr smithy.APIError
+	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "AccessDeniedException" {
+		t.Fatalf("alice's Decrypt on a key whose policy does not delegate to IAM: %v", err)
+	}
+}

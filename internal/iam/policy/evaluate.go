@@ -9,6 +9,10 @@ type Principal struct {
 	Type      string // Root, IAMUser, AssumedRole, Service, Anonymous
 	Service   string // for Type Service, e.g. "ecs-tasks.amazonaws.com"
 	UserID    string
+
+	// delegate makes account principals in resource policies match only the account's
+	// root user (see Decide).
+	delegate bool
 }
 
 // Request is one authorization request.
@@ -146,12 +150,21 @@ type Decision struct {
 func Decide(req Request, identity []*Policy, resource []*Policy) Decision {
 	var allow string
 	allowed := false
-	for _, set := range [2][]*Policy{identity, resource} {
+	// In a resource policy, an account principal (its ID or root ARN) delegates to the
+	// account's identity policies: it allows the account's root user, but another
+	// principal of the account only through its own identity policies. It still
+	// denies every principal of the account.
+	delegated := req
+	delegated.Principal.delegate = true
+	for i, set := range [2][]*Policy{identity, resource} {
 		for _, p := range set {
 			if p == nil {
 				continue
 			}
 			e, label := p.evaluate(&req)
+			if e == Allow && i == 1 {
+				e, label = p.evaluate(&delegated)
+			}
 			switch e {
 			case Deny:
 				return Decision{ExplicitDeny: true, Statement: label}

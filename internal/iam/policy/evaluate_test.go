@@ -237,3 +237,40 @@ func TestTrustPolicy(t *testing.T) {
 		t.Fatalf("other action: %v", got)
 	}
 }
+
+// TestAccountPrincipalDelegates: an account principal in a resource policy (a key
+// policy's "Enable IAM User Permissions", a trust policy naming the account) allows the
+// account's root user, and its other principals only with an identity policy's allow;
+// a deny for the account still denies them.
+func TestAccountPrincipalDelegates(t *testing.T) {
+	mustParse := func(doc string, kind Kind) *Policy {
+		t.Helper()
+		p, err := Parse([]byte(doc), kind)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	keyPolicy := mustParse(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"}]}`, KeyPolicy)
+	denyAccount := mustParse(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":{"AWS":"111122223333"},"Action":"kms:Decrypt","Resource":"*"}]}`, KeyPolicy)
+	allowUser := mustParse(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*"}]}`, Identity)
+	user := Principal{ARN: "arn:aws:iam::111122223333:user/alice", AccountID: "111122223333", Type: "IAMUser"}
+	root := Principal{ARN: "arn:aws:iam::111122223333:root", AccountID: "111122223333", Type: "Root"}
+	req := func(p Principal) Request { return Request{Action: "kms:Decrypt", Resource: "arn:aws:kms:us-east-1:111122223333:key/k", Principal: p} }
+	for _, tc := range []struct {
+		name     string
+		p        Principal
+		identity []*Policy
+		resource []*Policy
+		allowed  bool
+	}{
+		{"user without identity allow", user, nil, []*Policy{keyPolicy}, false},
+		{"user with identity allow", user, []*Policy{allowUser}, []*Policy{keyPolicy}, true},
+		{"root", root, nil, []*Policy{keyPolicy}, true},
+		{"account deny wins", user, []*Policy{allowUser}, []*Policy{keyPolicy, denyAccount}, false},
+	} {
+		if got := Decide(req(tc.p), tc.identity, tc.resource).Allowed; got != tc.allowed {
+			t.Errorf("%s: allowed %v, want %v", tc.name, got, tc.allowed)
+		}
+	}
+}

@@ -200,7 +200,7 @@ func awsPrincipalMatch(v string, p *Principal) bool {
 	case p.Type == "Anonymous" || p.Type == "Service":
 		return false
 	case ap.account != "":
-		return p.AccountID == ap.account
+		return p.AccountID == ap.account && (!p.delegate || p.Type == "Root")
 	case p.ARN == ap.arn:
 		return true
 	case ap.role != "" && p.Type == "AssumedRole":
