@@ -256,7 +256,9 @@ func TestAccountPrincipalDelegates(t *testing.T) {
 	allowUser := mustParse(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*"}]}`, Identity)
 	user := Principal{ARN: "arn:aws:iam::111122223333:user/alice", AccountID: "111122223333", Type: "IAMUser"}
 	root := Principal{ARN: "arn:aws:iam::111122223333:root", AccountID: "111122223333", Type: "Root"}
-	req := func(p Principal) Request { return Request{Action: "kms:Decrypt", Resource: "arn:aws:kms:us-east-1:111122223333:key/k", Principal: p} }
+	req := func(p Principal) Request {
+		return Request{Action: "kms:Decrypt", Resource: "arn:aws:kms:us-east-1:111122223333:key/k", Principal: p}
+	}
 	for _, tc := range []struct {
 		name     string
 		p        Principal
