@@ -173,7 +173,7 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	}
 	authz.keys = kmsSvc
 	ssmSvc, err := ssm.New(a.db, ssm.Config{
-		Region: cfg.Region, AccountID: AccountID, Keys: authorizedKeys{kms: kmsSvc, authz: authz},
+		Region: cfg.Region, AccountID: AccountID, Keys: authorizedKeys{kms: kmsSvc, authz: authz, region: cfg.Region},
 		Logger: cfg.Logger.With("component", "ssm"),
 	})
 	if err != nil {

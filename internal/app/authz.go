@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/wharf-dev/wharf/internal/awsapi"
@@ -24,6 +25,7 @@ type policySource interface {
 // one account: an explicit deny wins, then an allow, else the call is implicitly
 // denied. The account's root user may do everything.
 type authorizer struct {
+	parsed   parsedPolicies
 	policies policySource
 	keys     keyPolicySource // nil: KMS key policies are not consulted
 	now      func() time.Time
@@ -36,6 +38,12 @@ type keyPolicySource interface {
 
 // Authorize implements gateway.Authorizer.
 func (a *authorizer) Authorize(ctx context.Context, p awsapi.Principal, action string, resources []string) error {
+	return a.authorize(ctx, p, action, resources, nil)
+}
+
+// authorize is Authorize with extra condition keys (kms:ViaService for a call that a
+// service makes to KMS on the caller's behalf).
+func (a *authorizer) authorize(ctx context.Context, p awsapi.Principal, action string, resources []string, extra map[string][]string) error {
 	if p.Root {
 		return nil
 	}
@@ -45,7 +53,7 @@ func (a *authorizer) Authorize(ctx context.Context, p awsapi.Principal, action s
 	}
 	var identity []*policy.Policy
 	for _, doc := range docs {
-		pol, err := policy.Parse(doc, policy.Identity)
+		pol, err := a.parsed.parse(doc, policy.Identity)
 		if err != nil {
 			// A stored policy was valid when stored; one that no longer parses grants nothing.
 			continue
@@ -53,6 +61,9 @@ func (a *authorizer) Authorize(ctx context.Context, p awsapi.Principal, action s
 		identity = append(identity, pol)
 	}
 	req := policy.Request{Action: action, Principal: principalOf(p), Context: a.context(ctx, p)}
+	for k, v := range extra {
+		req.Context[k] = v
+	}
 	for _, res := range resources {
 		req.Resource = res
 		var d policy.Decision
@@ -82,7 +93,7 @@ func (a *authorizer) keyPolicy(ctx context.Context, action, resource string) *po
 	if err != nil {
 		return nil
 	}
-	kp, err := policy.Parse([]byte(doc), policy.KeyPolicy)
+	kp, err := a.parsed.parse([]byte(doc), policy.KeyPolicy)
 	if err != nil {
 		return nil
 	}
@@ -147,7 +158,7 @@ func userName(arn string) string {
 // policy of sts:AssumeRole, evaluated together with p's identity policies.
 func (a *authorizer) trust(ctx context.Context, p awsapi.Principal, role iam.Role) error {
 	denied := &gateway.Denied{Message: fmt.Sprintf("User: %s is not authorized to perform: sts:AssumeRole on resource: %s", p.ARN, role.Arn)}
-	trust, err := policy.Parse([]byte(role.AssumeRolePolicyDocument), policy.Trust)
+	trust, err := a.parsed.parse([]byte(role.AssumeRolePolicyDocument), policy.Trust)
 	if err != nil {
 		return denied
 	}
@@ -158,7 +169,7 @@ func (a *authorizer) trust(ctx context.Context, p awsapi.Principal, role iam.Rol
 			return fmt.Errorf("policies of %s: %w", p.ARN, err)
 		}
 		for _, doc := range docs {
-			if pol, err := policy.Parse(doc, policy.Identity); err == nil {
+			if pol, err := a.parsed.parse(doc, policy.Identity); err == nil {
 				identity = append(identity, pol)
 			}
 		}
@@ -181,8 +192,9 @@ type keyService interface {
 // the key checked, as AWS does: reading a SecureString needs kms:Decrypt on its key
 // and writing one kms:Encrypt, besides the SSM permission.
 type authorizedKeys struct {
-	kms   keyService
-	authz *authorizer
+	kms    keyService
+	authz  *authorizer
+	region string
 }
 
 // EncryptFor implements ssm.Keys.
@@ -213,10 +225,47 @@ func (k authorizedKeys) check(ctx context.Context, action, keyID string) error {
 	if _, keyARN, err := k.kms.KeyPolicy(ctx, keyID); err == nil {
 		arn = keyARN
 	}
-	err := k.authz.Authorize(ctx, p, action, []string{arn})
+	via := map[string][]string{"kms:ViaService": {"ssm." + k.region + ".amazonaws.com"}, "kms:CallerAccount": {p.AccountID}}
+	err := k.authz.authorize(ctx, p, action, []string{arn}, via)
 	var denied *gateway.Denied
 	if errors.As(err, &denied) {
 		return &awsapi.Error{Code: "AccessDeniedException", Message: denied.Message}
 	}
 	return err
+}
+
+// parsedPolicies caches parsed policy documents by their text: a document is an
+// immutable value, and parsing one costs more than evaluating it. The cache is
+// emptied when it grows past a bound.
+type parsedPolicies struct {
+	mu    sync.Mutex
+	cache map[parsedKey]*policy.Policy
+}
+
+type parsedKey struct {
+	doc  string
+	kind policy.Kind
+}
+
+const maxParsedPolicies = 4096
+
+func (c *parsedPolicies) parse(doc []byte, kind policy.Kind) (*policy.Policy, error) {
+	key := parsedKey{string(doc), kind}
+	c.mu.Lock()
+	p, ok := c.cache[key]
+	c.mu.Unlock()
+	if ok {
+		return p, nil
+	}
+	p, err := policy.Parse(doc, kind)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.cache == nil || len(c.cache) >= maxParsedPolicies {
+		c.cache = map[parsedKey]*policy.Policy{}
+	}
+	c.cache[key] = p
+	c.mu.Unlock()
+	return p, nil
 }
