@@ -19,15 +19,13 @@ import (
 // BenchmarkGetParameterDecrypted is GetParameter WithDecryption by an IAM user through
 // the whole server (signature, policies, KMS, audit), over loopback.
 func BenchmarkGetParameterDecrypted(b *testing.B) {
-	t := &testing.T{}
-	_ = t
-	s := startServer(&testing.T{}, b.TempDir(), "process")
+	s := startServer(b, b.TempDir(), "process")
 	ctx := context.Background()
 	if _, err := awsssm.NewFromConfig(s.awsConfig()).PutParameter(ctx, &awsssm.PutParameterInput{Name: aws.String("/bench/db"),
 		Value: aws.String("bench-secret"), Type: ssmtypes.ParameterTypeSecureString}); err != nil {
 		b.Fatal(err)
 	}
-	id, secret := newUser(&testing.T{}, s, "bench", `{"Version":"2012-10-17","Statement":[
+	id, secret := newUser(b, s, "bench", `{"Version":"2012-10-17","Statement":[
 		{"Effect":"Allow","Action":"ssm:GetParameter","Resource":"arn:aws:ssm:us-east-1:000000000000:parameter/bench/*"},
 		{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*"}]}`)
 	body := []byte(`{"Name":"/bench/db","WithDecryption":true}`)

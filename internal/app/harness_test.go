@@ -115,7 +115,7 @@ func (o *onceFlag) Do(f func()) {
 
 // server is a Wharf running in-process on a loopback port.
 type server struct {
-	t       *testing.T
+	t       testing.TB
 	dataDir string
 	driver  string
 	app     *app.App
@@ -123,14 +123,14 @@ type server struct {
 }
 
 // startServer boots Wharf on 127.0.0.1:0 with the given data dir and driver.
-func startServer(t *testing.T, dataDir, driver string) *server {
+func startServer(t testing.TB, dataDir, driver string) *server {
 	t.Helper()
 	return startServerConfig(t, app.Config{DataDir: dataDir, Driver: driver})
 }
 
 // startServerConfig boots Wharf on 127.0.0.1:0 with cfg (its listen address, region,
 // version and logger are filled in).
-func startServerConfig(t *testing.T, cfg app.Config) *server {
+func startServerConfig(t testing.TB, cfg app.Config) *server {
 	t.Helper()
 	dataDir, driver := cfg.DataDir, cfg.Driver
 	cfg.Listen, cfg.Region, cfg.Version = "127.0.0.1:0", "us-east-1", "test"
@@ -173,7 +173,7 @@ func (s *server) stop() {
 }
 
 // testWriter sends log lines to the test log.
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Helper()

@@ -25,7 +25,7 @@ import (
 
 // newUser creates an IAM user with an access key and, when doc is not empty, an
 // inline policy; it returns the key.
-func newUser(t *testing.T, s *server, name, doc string) (string, string) {
+func newUser(t testing.TB, s *server, name, doc string) (string, string) {
 	t.Helper()
 	ctx := context.Background()
 	c := awsiam.NewFromConfig(s.awsConfig())
