@@ -43,4 +43,5 @@ var authKinds = map[sigv4.Kind]gateway.AuthKind{
 	sigv4.BadSignature: gateway.BadSignature,
 	sigv4.Expired:      gateway.Expired,
 	sigv4.BadToken:     gateway.BadToken,
+	sigv4.ExpiredToken: gateway.ExpiredToken,
 }

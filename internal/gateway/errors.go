@@ -21,7 +21,8 @@ const (
 	UnknownKey                       // the access key id is not known
 	BadSignature                     // the signature does not match
 	Expired                          // the signature's time is too far from now
-	BadToken                         // the session token is invalid or expired
+	BadToken                         // the session token is invalid
+	ExpiredToken                     // the temporary credentials have expired
 )
 
 // String names the kind.
@@ -39,6 +40,8 @@ func (k AuthKind) String() string {
 		return "Expired"
 	case BadToken:
 		return "BadToken"
+	case ExpiredToken:
+		return "ExpiredToken"
 	}
 	return "AuthKind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -95,6 +98,9 @@ func authErrorFor(err error, query bool) (*awsapi.Error, bool) {
 		}
 	case BadToken:
 		e.Code, e.Message = pick(query, "InvalidClientTokenId", "UnrecognizedClientException"), def("The security token included in the request is invalid.")
+	case ExpiredToken:
+		e.Status = http.StatusBadRequest
+		e.Code, e.Message = pick(query, "ExpiredToken", "ExpiredTokenException"), def("The security token included in the request is expired")
 	default:
 		return nil, false
 	}

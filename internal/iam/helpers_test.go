@@ -69,7 +69,7 @@ func newAuthenticator(keys *iam.Keys, c *clock) *authenticator {
 
 var kinds = map[sigv4.Kind]gateway.AuthKind{
 	sigv4.Missing: gateway.Missing, sigv4.Incomplete: gateway.Incomplete, sigv4.UnknownKey: gateway.UnknownKey,
-	sigv4.BadSignature: gateway.BadSignature, sigv4.Expired: gateway.Expired, sigv4.BadToken: gateway.BadToken,
+	sigv4.BadSignature: gateway.BadSignature, sigv4.Expired: gateway.Expired, sigv4.BadToken: gateway.BadToken, sigv4.ExpiredToken: gateway.ExpiredToken,
 }
 
 func (a *authenticator) Authenticate(ctx context.Context, r *http.Request, body []byte) (awsapi.Principal, error) {

@@ -257,11 +257,11 @@ func TestGetSessionToken(t *testing.T) {
 	}
 }
 
-// wantExpired checks that err refuses expired temporary credentials. (AWS's code is
-// ExpiredToken; the gateway sends SignatureDoesNotMatch until it has a kind for it.)
+// wantExpired checks that err refuses expired temporary credentials with AWS's
+// ExpiredToken.
 func wantExpired(t *testing.T, err error) {
 	t.Helper()
-	if err == nil || !strings.Contains(err.Error(), "The security token included in the request is expired") {
+	if err == nil || !strings.Contains(err.Error(), "ExpiredToken") || !strings.Contains(err.Error(), "The security token included in the request is expired") {
 		t.Fatalf("error %v, want expired credentials refused", err)
 	}
 }

@@ -60,11 +60,13 @@ const (
 	UnknownKey
 	// BadSignature means the signature, or the declared payload hash, does not match.
 	BadSignature
-	// Expired means the request time is outside the allowed skew, the presigned URL
-	// has expired, or the temporary credential has expired.
+	// Expired means the request time is outside the allowed skew or the presigned URL
+	// has expired.
 	Expired
 	// BadToken means the session token is missing, unexpected or wrong.
 	BadToken
+	// ExpiredToken means the temporary credential has expired.
+	ExpiredToken
 )
 
 // String returns the name of the kind.
@@ -82,6 +84,8 @@ func (k Kind) String() string {
 		return "Expired"
 	case BadToken:
 		return "BadToken"
+	case ExpiredToken:
+		return "ExpiredToken"
 	}
 	return fmt.Sprintf("Kind(%d)", int(k))
 }
@@ -188,7 +192,7 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (Re
 		return Result{}, newError(UnknownKey, msgUnknownKey)
 	}
 	if !key.Expires.IsZero() && !t.Before(key.Expires) {
-		return Result{}, newError(Expired, msgExpiredKey)
+		return Result{}, newError(ExpiredToken, msgExpiredKey)
 	}
 	if err := checkToken(key.SessionToken, sig.token, sig.hasToken); err != nil {
 		return Result{}, err

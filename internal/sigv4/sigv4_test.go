@@ -234,7 +234,7 @@ func TestVerifyHeaderForm(t *testing.T) {
 			wantKind: BadToken},
 		{name: "session token on long-term key", key: Key{AccessKeyID: keyLong.AccessKeyID, SecretAccessKey: keyLong.SecretAccessKey, SessionToken: "tok"},
 			wantKind: BadToken},
-		{name: "temporary key expired", key: keyExpired, wantKind: Expired, wantMsg: "The security token included in the request is expired"},
+		{name: "temporary key expired", key: keyExpired, wantKind: ExpiredToken, wantMsg: "The security token included in the request is expired"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
