@@ -55,6 +55,27 @@ type Config struct {
 	PollInterval time.Duration
 	// Now is the clock of the timestamps in reports; time.Now when nil.
 	Now func() time.Time
+	// Secrets resolves the secrets of container definitions at task start. A task
+	// with secrets fails to start when it is nil.
+	Secrets SecretResolver
+	// Identity, when set, issues every task a token for the task credentials and
+	// metadata endpoints (see package taskmeta), revoked when the task stops.
+	Identity TaskIdentity
+	// MetadataEndpoint is the base URL of those endpoints as processes and host-network
+	// containers reach it; Endpoint when empty. Docker containers in bridge mode use
+	// DockerEndpoint when it is set, as for AWS_ENDPOINT_URL.
+	MetadataEndpoint string
+}
+
+// SecretResolver resolves a container secret with the task execution role's permissions.
+type SecretResolver interface {
+	Resolve(ctx context.Context, executionRoleArn, valueFrom string) (string, error)
+}
+
+// TaskIdentity issues the per-task token for the credentials and metadata endpoints.
+type TaskIdentity interface {
+	Issue(ctx context.Context, taskArn, roleArn string) (token string, err error)
+	Revoke(ctx context.Context, taskArn string) error
 }
 
 // Agent runs the tasks of one node.
@@ -237,6 +258,7 @@ func (a *Agent) reapOrphans(ctx context.Context, found map[string]map[string]ado
 				a.log.Warn("removing orphan container", "runtime_id", c.st.ID, "err", err)
 			}
 		}
+		a.revoke(ctx, arn)
 	}
 }
 

@@ -20,6 +20,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+
 	"github.com/wharf-dev/wharf/internal/driver"
 	"github.com/wharf-dev/wharf/internal/driver/process"
 	"github.com/wharf-dev/wharf/internal/ecs"
@@ -56,8 +59,27 @@ type helperReport struct {
 //
 //	serve        serve HTTP on $PORT, answering with a helperReport
 //	ignore-term  ignore SIGTERM, create the file $READY_FILE, and sleep
+//	creds        serve HTTP on $PORT, answering with the credentials the SDK's default
+//	             chain finds (a credsReport)
 func helperMain(mode string) int {
 	switch mode {
+	case "creds":
+		http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+			var rep credsReport
+			cfg, err := config.LoadDefaultConfig(r.Context())
+			if err == nil {
+				var creds aws.Credentials
+				creds, err = cfg.Credentials.Retrieve(r.Context())
+				rep.AccessKeyID, rep.SessionToken = creds.AccessKeyID, creds.SessionToken
+			}
+			if err != nil {
+				rep.Err = err.Error()
+			}
+			json.NewEncoder(w).Encode(rep)
+		})
+		err := http.ListenAndServe(":"+os.Getenv("PORT"), nil)
+		fmt.Fprintln(os.Stderr, "helper:", err)
+		return 1
 	case "serve":
 		report := helperReport{Args: os.Args, Env: os.Environ(), PID: os.Getpid()}
 		http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -78,6 +100,13 @@ func helperMain(mode string) int {
 	}
 	fmt.Fprintln(os.Stderr, "helper: unknown mode", mode)
 	return 2
+}
+
+// credsReport is what the helper answers with in mode creds.
+type credsReport struct {
+	AccessKeyID  string `json:"accessKeyId"`
+	SessionToken string `json:"sessionToken"`
+	Err          string `json:"err"`
 }
 
 // fakeControl is an in-memory control plane. Like the real one, it applies reports
@@ -407,7 +436,13 @@ func (ra *runningAgent) stop(t *testing.T) {
 // is ready.
 func startAgent(t *testing.T, f *fakeControl, drivers Drivers) *runningAgent {
 	t.Helper()
-	a := New(Config{
+	return startAgentWith(t, f, drivers, nil)
+}
+
+// startAgentWith is startAgent with edit applied to the agent's configuration.
+func startAgentWith(t *testing.T, f *fakeControl, drivers Drivers, edit func(*Config)) *runningAgent {
+	t.Helper()
+	cfg := Config{
 		NodeID:       "i-test",
 		Control:      f,
 		Drivers:      drivers,
@@ -416,7 +451,11 @@ func startAgent(t *testing.T, f *fakeControl, drivers Drivers) *runningAgent {
 		Version:      "test",
 		Logger:       testLogger(t).With("agent", t.Name()),
 		PollInterval: 50 * time.Millisecond,
-	})
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	a := New(cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	ra := &runningAgent{Agent: a, cancel: cancel, done: make(chan struct{})}
 	go func() {

@@ -26,6 +26,8 @@ type runner struct {
 	ctrs    []*ctr
 	waits   sync.WaitGroup
 
+	taskRole   string // the task role ARN, "" for none
+	execRole   string // the task execution role ARN, "" for none
 	lastStatus string
 	reported   string // fingerprint of the last report sent
 	stopCode   string
@@ -66,6 +68,8 @@ func newRunner(a *Agent, nt ecs.NodeTask, found map[string]adopted) *runner {
 		events:     make(chan exitEvent, len(nt.TaskDefinition.ContainerDefinitions)+1),
 		lastStatus: nt.Task.LastStatus,
 		listed:     nt.Task,
+		taskRole:   taskRoleArn(nt.Task, nt.TaskDefinition),
+		execRole:   executionRoleArn(nt.Task, nt.TaskDefinition),
 	}
 	for _, cd := range nt.TaskDefinition.ContainerDefinitions {
 		c := &ctr{def: cd, spec: a.containerSpec(nt.Task, nt.TaskDefinition, cd), health: "UNKNOWN"}
@@ -179,6 +183,21 @@ func stopping(lastStatus string) bool {
 // start brings containers up in dependency order and then watches them; it returns
 // false when ctx ended (leave everything as it is) and true when the task must stop.
 func (r *runner) start(ctx context.Context) bool {
+	// Secrets and the task's token, before any container starts.
+	failure := r.prepare(ctx)
+	if ctx.Err() != nil {
+		return false
+	}
+	if failure != "" {
+		r.log.Warn("task failed to start", "reason", failure)
+		r.stopCode, r.stopReason = ecs.StopCodeTaskFailedToStart, failure
+		for _, c := range r.ctrs {
+			if c.status == "" {
+				c.status = ecs.StatusStopped
+			}
+		}
+		return true
+	}
 	health := time.NewTicker(r.a.cfg.PollInterval)
 	defer health.Stop()
 	for {
@@ -445,6 +464,7 @@ func (r *runner) stop(ctx context.Context) {
 			r.log.Warn("removing container", "container", c.def.Name, "err", err)
 		}
 	}
+	r.a.revoke(ctx, r.task.TaskArn)
 	r.log.Info("task stopped", "stop_code", r.stopCode, "reason", r.stopReason)
 }
 

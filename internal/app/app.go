@@ -30,6 +30,7 @@ import (
 	"github.com/wharf-dev/wharf/internal/ssm"
 	"github.com/wharf-dev/wharf/internal/store"
 	"github.com/wharf-dev/wharf/internal/sts"
+	"github.com/wharf-dev/wharf/internal/taskmeta"
 )
 
 // AccountID is the one account Wharf serves.
@@ -198,14 +199,21 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	tm := taskmeta.New(a.db, taskmeta.Config{
+		Credentials: roleCredentials(stsSvc), Tasks: taskInfo(ecsSvc),
+		Logger: cfg.Logger.With("component", "taskmeta"),
+	})
 	a.agent = agent.New(agent.Config{
 		NodeID: node, Control: ecsSvc, Drivers: drivers, Endpoint: a.Endpoint(),
+		Secrets:  secretResolver{ssm: ssmSvc, authz: authz, region: cfg.Region, account: AccountID},
+		Identity: tm, MetadataEndpoint: a.Endpoint(),
 		DockerEndpoint: a.dockerEndpoint(ctx),
 		Region:         cfg.Region, Version: cfg.Version, Logger: cfg.Logger,
 	})
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_wharf/health", a.health)
+	mux.Handle(taskmeta.PathPrefix, tm.Handler()) // authenticated by the task's token
 	mux.Handle("/", gw)
 	a.server = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)}
 

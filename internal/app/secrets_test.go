@@ -4,15 +4,21 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsct "github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
+	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	awsiam "github.com/aws/aws-sdk-go-v2/service/iam"
 	awskms "github.com/aws/aws-sdk-go-v2/service/kms"
 	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
@@ -150,5 +156,87 @@ func TestKeyPolicies(t *testing.T) {
 	var apiErr smithy.APIError
 	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "AccessDeniedException" {
 		t.Fatalf("alice's Decrypt on a key whose policy does not delegate to IAM: %v", err)
+	}
+}
+
+// TestTaskSecretsAndRole: a task's process reads the secret ECS injected with the
+// execution role's permissions and, with the SDK's default credential chain and no
+// other configuration, calls SSM as its task role; a secret the execution role may not
+// read stops the task before it starts.
+func TestTaskSecretsAndRole(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "taskprobe")
+	build := exec.Command("go", "build", "-o", bin, "./internal/app/testdata/taskprobe")
+	build.Dir = repoRoot()
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build taskprobe: %v\n%s", err, out)
+	}
+	s := startServer(t, t.TempDir(), "process")
+	ctx := context.Background()
+	root := awsssm.NewFromConfig(s.awsConfig())
+	const dbURL = "postgres://app:task-secret@db/app"
+	for name, p := range map[string]struct {
+		value string
+		typ   ssmtypes.ParameterType
+	}{"/app/web/db": {dbURL, ssmtypes.ParameterTypeSecureString}, "/app/admin/key": {"admin", ssmtypes.ParameterTypeSecureString},
+		"/app/task/config": {"feature=on", ssmtypes.ParameterTypeString}} {
+		if _, err := root.PutParameter(ctx, &awsssm.PutParameterInput{Name: aws.String(name), Value: aws.String(p.value), Type: p.typ}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ic := awsiam.NewFromConfig(s.awsConfig())
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	for role, doc := range map[string]string{
+		"exec": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ssm:GetParameters","Resource":"arn:aws:ssm:us-east-1:000000000000:parameter/app/web/*"}]}`,
+		"app":  `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ssm:GetParameter","Resource":"arn:aws:ssm:us-east-1:000000000000:parameter/app/task/*"}]}`,
+	} {
+		if _, err := ic.CreateRole(ctx, &awsiam.CreateRoleInput{RoleName: aws.String(role), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ic.PutRolePolicy(ctx, &awsiam.PutRolePolicyInput{RoleName: aws.String(role), PolicyName: aws.String("p"), PolicyDocument: aws.String(doc)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := func(family, secretFrom string) ecstypes.Task {
+		t.Helper()
+		_, err := s.ecs.RegisterTaskDefinition(ctx, &awsecs.RegisterTaskDefinitionInput{
+			Family:           aws.String(family),
+			ExecutionRoleArn: aws.String("arn:aws:iam::000000000000:role/exec"),
+			TaskRoleArn:      aws.String("arn:aws:iam::000000000000:role/app"),
+			ContainerDefinitions: []ecstypes.ContainerDefinition{{
+				Name: aws.String("probe"), Image: aws.String("process:" + bin), Memory: aws.Int32(32),
+				Secrets:     []ecstypes.Secret{{Name: aws.String("DB_URL"), ValueFrom: aws.String(secretFrom)}},
+				Environment: []ecstypes.KeyValuePair{{Name: aws.String("EXPECTED"), Value: aws.String(dbURL)}, {Name: aws.String("ROLE"), Value: aws.String("app")}},
+			}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := s.ecs.RunTask(ctx, &awsecs.RunTaskInput{TaskDefinition: aws.String(family)})
+		if err != nil || len(out.Tasks) != 1 {
+			t.Fatalf("RunTask: %v", err)
+		}
+		arn := aws.ToString(out.Tasks[0].TaskArn)
+		var task ecstypes.Task
+		eventually(t, 60*time.Second, family+" stopped", func() error {
+			d, err := s.ecs.DescribeTasks(ctx, &awsecs.DescribeTasksInput{Tasks: []string{arn}})
+			if err != nil {
+				return err
+			}
+			task = d.Tasks[0]
+			if aws.ToString(task.LastStatus) != "STOPPED" {
+				return fmt.Errorf("lastStatus %s", aws.ToString(task.LastStatus))
+			}
+			return nil
+		})
+		return task
+	}
+	ok := run("probe", "/app/web/db")
+	if c := ok.Containers[0]; aws.ToInt32(c.ExitCode) != 0 {
+		t.Fatalf("taskprobe exited %d (reason %q): see its log in the test output", aws.ToInt32(c.ExitCode), aws.ToString(ok.StoppedReason))
+	}
+	bad := run("forbidden", "/app/admin/key")
+	if bad.StopCode != ecstypes.TaskStopCodeTaskFailedToStart || !strings.Contains(aws.ToString(bad.StoppedReason), "ResourceInitializationError") ||
+		!strings.Contains(aws.ToString(bad.StoppedReason), "AccessDenied") {
+		t.Fatalf("a task whose secret the execution role may not read: %s %q", bad.StopCode, aws.ToString(bad.StoppedReason))
 	}
 }
