@@ -5,20 +5,17 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	ct "github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/smithy-go"
 
 	"github.com/wharf-dev/wharf/internal/awsapi"
-	"github.com/wharf-dev/wharf/internal/gateway"
+	"github.com/wharf-dev/wharf/internal/gateway/gatewaytest"
 	"github.com/wharf-dev/wharf/internal/store"
 )
 
@@ -79,28 +76,12 @@ func (e *env) open() {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	gw, err := gateway.New(gateway.Config{
-		Services: []*awsapi.Service{e.s.API()},
-		Auth: gateway.AuthenticatorFunc(func(context.Context, *http.Request, []byte) (awsapi.Principal, error) {
-			return awsapi.Principal{AccountID: "000000000000", Root: true}, nil
-		}),
-	})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	srv := httptest.NewServer(gw)
-	e.t.Cleanup(srv.Close)
-	e.client = ct.NewFromConfig(aws.Config{
-		Region: "us-east-1",
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: "AKIDTEST", SecretAccessKey: "secret", Source: "test"}, nil
-		}),
-		BaseEndpoint: aws.String(srv.URL),
-		// Retries: the SDK's client intermittently fails reading an answer with "use of
-		// closed network connection" (aws/aws-sdk-go-v2#1825, #2737); the server sent
-		// the whole body (checked with a raw client). Reported to the lead.
-		RetryMaxAttempts: 3,
-	})
+	cfg := gatewaytest.Config(gatewaytest.RootServer(e.t, e.s.API()))
+	// Retries: the SDK's client intermittently fails reading an answer with "use of
+	// closed network connection" (aws/aws-sdk-go-v2#1825, #2737); the server sent
+	// the whole body (checked with a raw client). Reported to the lead.
+	cfg.RetryMaxAttempts = 3
+	e.client = ct.NewFromConfig(cfg)
 }
 
 // reopen closes the store and opens it again with a new service.

@@ -7,8 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"maps"
-	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -21,7 +19,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/wharf-dev/wharf/internal/awsapi"
-	"github.com/wharf-dev/wharf/internal/gateway"
+	"github.com/wharf-dev/wharf/internal/gateway/gatewaytest"
 	"github.com/wharf-dev/wharf/internal/store"
 )
 
@@ -145,7 +143,7 @@ type env struct {
 	s      *Service
 	clock  *fakeClock
 	dp     *fakeDataPlane
-	srv    *httptest.Server
+	url    string // the gateway's
 	client *elb.Client
 	ctx    context.Context
 }
@@ -160,25 +158,8 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(func() { db.Close() })
 	e.db = db
 	e.s = e.newService()
-	gw, err := gateway.New(gateway.Config{
-		Services: []*awsapi.Service{e.s.API()},
-		Auth: gateway.AuthenticatorFunc(func(context.Context, *http.Request, []byte) (awsapi.Principal, error) {
-			return awsapi.Principal{AccountID: "000000000000", Root: true}, nil
-		}),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.srv = httptest.NewServer(gw)
-	t.Cleanup(e.srv.Close)
-	e.client = elb.NewFromConfig(aws.Config{
-		Region: "us-east-1",
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: "AKIDTEST", SecretAccessKey: "secret", Source: "test"}, nil
-		}),
-		BaseEndpoint:     aws.String(e.srv.URL),
-		RetryMaxAttempts: 1,
-	})
+	e.url = gatewaytest.RootServer(t, e.s.API())
+	e.client = elb.NewFromConfig(gatewaytest.Config(e.url))
 	return e
 }
 

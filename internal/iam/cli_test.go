@@ -1,55 +1,19 @@
 package iam_test
 
 import (
-	"context"
-	"errors"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/wharf-dev/wharf/internal/gateway/gatewaytest"
 )
 
 // TestAWSCLI drives IAM and STS with the installed aws CLI (botocore).
 func TestAWSCLI(t *testing.T) {
-	bin, err := exec.LookPath("aws")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("aws CLI not on PATH: .ci/run installs it")
-		}
-		t.Skip("aws CLI not on PATH")
-	}
 	e := newEnv(t)
-	home := t.TempDir()
-	env := []string{
-		"PATH=" + os.Getenv("PATH"), "HOME=" + home,
-		"AWS_ACCESS_KEY_ID=" + rootKey, "AWS_SECRET_ACCESS_KEY=" + rootSecret, "AWS_DEFAULT_REGION=us-east-1",
-		"AWS_CONFIG_FILE=" + home + "/config", "AWS_SHARED_CREDENTIALS_FILE=" + home + "/credentials",
-		"AWS_EC2_METADATA_DISABLED=true", "AWS_PAGER=", "AWS_MAX_ATTEMPTS=1",
-	}
-	if v := os.Getenv("PYENV_ROOT"); v != "" {
-		env = append(env, "PYENV_ROOT="+v)
-	}
+	cli := gatewaytest.NewAWSCLI(t, e.url, rootKey, rootSecret)
 	run := func(fail bool, args ...string) string {
 		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, bin, append([]string{"--endpoint-url", e.srv.URL, "--output", "json"}, args...)...)
-		cmd.Env = env
-		var stdout, stderr strings.Builder
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		err := cmd.Run()
-		var exit *exec.ExitError
-		if err != nil && !errors.As(err, &exit) {
-			t.Fatalf("running aws: %v", err)
-		}
-		if (err != nil) != fail {
-			t.Fatalf("aws %v: error %v, want failure %v\nstdout: %s\nstderr: %s", args, err, fail, stdout.String(), stderr.String())
-		}
-		if fail {
-			return stderr.String()
-		}
-		return stdout.String()
+		return cli.Expect(t, fail, args...)
 	}
 	out := run(false, "iam", "create-user", "--user-name", "cli-user")
 	if !strings.Contains(out, `"Arn": "arn:aws:iam::123456789012:user/cli-user"`) {

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/wharf-dev/wharf/internal/awsapi"
 	"github.com/wharf-dev/wharf/internal/gateway"
+	"github.com/wharf-dev/wharf/internal/gateway/gatewaytest"
 	"github.com/wharf-dev/wharf/internal/iam"
 	"github.com/wharf-dev/wharf/internal/sigv4"
 	"github.com/wharf-dev/wharf/internal/store"
@@ -99,7 +99,7 @@ type env struct {
 	iam   *iam.Service
 	sts   *sts.Service
 	clock *clock
-	srv   *httptest.Server
+	url   string // the gateway's
 	// authorize, when set, replaces the default same-account trust check.
 	authorize func(p awsapi.Principal, role iam.Role) error
 }
@@ -137,24 +137,12 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw, err := gateway.New(gateway.Config{Services: []*awsapi.Service{e.iam.API(), e.sts.API()}, Auth: newAuthenticator(e.keys, e.clock)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.srv = httptest.NewServer(gw)
-	t.Cleanup(e.srv.Close)
+	e.url = gatewaytest.NewServer(t, newAuthenticator(e.keys, e.clock), e.iam.API(), e.sts.API())
 	return e
 }
 
 func (e *env) config(id, secret, token string) aws.Config {
-	return aws.Config{
-		Region: "us-east-1",
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: id, SecretAccessKey: secret, SessionToken: token, Source: "test"}, nil
-		}),
-		BaseEndpoint:     aws.String(e.srv.URL),
-		RetryMaxAttempts: 1,
-	}
+	return gatewaytest.ConfigAs(e.url, id, secret, token)
 }
 
 // IAM and STS clients signing with the given credentials.

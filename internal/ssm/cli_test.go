@@ -1,63 +1,21 @@
 package ssm
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/wharf-dev/wharf/internal/gateway/gatewaytest"
 )
 
 // TestAWSCLI drives the Parameter Store with the installed aws CLI (botocore), which has
 // its own awsJson serializer and parser.
 func TestAWSCLI(t *testing.T) {
-	bin, err := exec.LookPath("aws")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("aws CLI not on PATH: .ci/run installs it")
-		}
-		t.Skip("aws CLI not on PATH")
-	}
 	e := newEnv(t)
-	home := t.TempDir()
-	env := []string{
-		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + home,
-		"AWS_ACCESS_KEY_ID=AKIDCLI",
-		"AWS_SECRET_ACCESS_KEY=secret",
-		"AWS_DEFAULT_REGION=us-east-1",
-		"AWS_CONFIG_FILE=" + home + "/config",
-		"AWS_SHARED_CREDENTIALS_FILE=" + home + "/credentials",
-		"AWS_EC2_METADATA_DISABLED=true",
-		"AWS_PAGER=",
-		"AWS_MAX_ATTEMPTS=1",
-	}
-	if v := os.Getenv("PYENV_ROOT"); v != "" {
-		env = append(env, "PYENV_ROOT="+v)
-	}
+	cli := gatewaytest.NewAWSCLI(t, e.url, "AKIDCLI", "secret")
 	run := func(fail bool, args ...string) string {
 		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, bin, append([]string{"--endpoint-url", e.srv.URL, "--output", "json", "ssm"}, args...)...)
-		cmd.Env = env
-		var stdout, stderr strings.Builder
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		err := cmd.Run()
-		var exit *exec.ExitError
-		if err != nil && !errors.As(err, &exit) {
-			t.Fatalf("running aws: %v", err)
-		}
-		if (err != nil) != fail {
-			t.Fatalf("aws ssm %v: error %v, want failure %v\nstdout: %s\nstderr: %s", args, err, fail, stdout.String(), stderr.String())
-		}
-		if fail {
-			return stderr.String()
-		}
-		return stdout.String()
+		return cli.Expect(t, fail, append([]string{"ssm"}, args...)...)
 	}
 
 	out := run(false, "put-parameter", "--name", "/cli/db/password", "--value", "cli-s3cret", "--type", "SecureString")

@@ -9,8 +9,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -23,7 +21,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/wharf-dev/wharf/internal/awsapi"
-	"github.com/wharf-dev/wharf/internal/gateway"
+	"github.com/wharf-dev/wharf/internal/gateway/gatewaytest"
 	"github.com/wharf-dev/wharf/internal/store"
 )
 
@@ -151,7 +149,7 @@ type env struct {
 	s      *Service
 	keys   *fakeKeys
 	clock  *fakeClock
-	srv    *httptest.Server
+	url    string // the gateway's
 	client *sdk.Client
 	ctx    context.Context
 }
@@ -170,25 +168,8 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw, err := gateway.New(gateway.Config{
-		Services: []*awsapi.Service{e.s.API()},
-		Auth: gateway.AuthenticatorFunc(func(context.Context, *http.Request, []byte) (awsapi.Principal, error) {
-			return awsapi.Principal{AccountID: "000000000000", ARN: "arn:aws:iam::000000000000:root", Root: true}, nil
-		}),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.srv = httptest.NewServer(gw)
-	t.Cleanup(e.srv.Close)
-	e.client = sdk.NewFromConfig(aws.Config{
-		Region: "us-east-1",
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: "AKIDTEST", SecretAccessKey: "secret", Source: "test"}, nil
-		}),
-		BaseEndpoint:     aws.String(e.srv.URL),
-		RetryMaxAttempts: 1,
-	})
+	e.url = gatewaytest.NewServer(t, gatewaytest.AllowAll(awsapi.Principal{AccountID: "000000000000", ARN: "arn:aws:iam::000000000000:root", Root: true}), e.s.API())
+	e.client = sdk.NewFromConfig(gatewaytest.Config(e.url))
 	return e
 }
 
