@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -99,19 +100,9 @@ func requireDocker(t *testing.T) {
 }
 
 var (
-	buildImageOnce onceFlag
+	buildImageOnce sync.Once
 	buildImageErr  error
 )
-
-// onceFlag is a sync.Once that tests can share without importing sync in every file.
-type onceFlag struct{ done bool }
-
-func (o *onceFlag) Do(f func()) {
-	if !o.done {
-		o.done = true
-		f()
-	}
-}
 
 // server is a Wharf running in-process on a loopback port.
 type server struct {
