@@ -65,7 +65,7 @@ func TestPoliciesAreEnforced(t *testing.T) {
 	_, err := alice.DeleteCluster(ctx, &awsecs.DeleteClusterInput{Cluster: aws.String("alices")})
 	var apiErr smithy.APIError
 	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "AccessDeniedException" ||
-		!strings.Contains(apiErr.ErrorMessage(), "User: arn:aws:iam::000000000000:user/alice is not authorized to perform: ecs:DeleteCluster on resource: * with an explicit deny") {
+		!strings.Contains(apiErr.ErrorMessage(), "User: arn:aws:iam::000000000000:user/alice is not authorized to perform: ecs:DeleteCluster on resource: arn:aws:ecs:us-east-1:000000000000:cluster/alices with an explicit deny") {
 		t.Fatalf("denied DeleteCluster: %v", err)
 	}
 	_, err = awsiam.NewFromConfig(s.configAs(id, secret, "")).ListUsers(ctx, &awsiam.ListUsersInput{})

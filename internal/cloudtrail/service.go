@@ -141,7 +141,7 @@ func (s *Service) API() *awsapi.Service {
 		TargetPrefix:   "CloudTrail_20131101",
 		Protocols:      []awsapi.Protocol{awsapi.JSON11},
 		ErrorNamespace: "com.amazonaws.cloudtrail.v20131101",
-		Operations: awsapi.Operations(
+		Operations: s.withResources(awsapi.Operations(
 			awsapi.Op("LookupEvents", s.LookupEvents),
 			awsapi.Op("CreateTrail", s.CreateTrail),
 			awsapi.Op("UpdateTrail", s.UpdateTrail),
@@ -152,7 +152,7 @@ func (s *Service) API() *awsapi.Service {
 			awsapi.Op("GetTrailStatus", s.GetTrailStatus),
 			awsapi.Op("StartLogging", s.StartLogging),
 			awsapi.Op("StopLogging", s.StopLogging),
-		),
+		)),
 	}
 }
 

@@ -10,7 +10,7 @@ func (s *Service) API() *awsapi.Service {
 		TargetPrefix:   "AmazonEC2ContainerServiceV20141113",
 		Protocols:      []awsapi.Protocol{awsapi.JSON11},
 		ErrorNamespace: "",
-		Operations: awsapi.Operations(
+		Operations: s.withResources(awsapi.Operations(
 			awsapi.Op("CreateCluster", s.CreateCluster),
 			awsapi.Op("DescribeClusters", s.DescribeClusters),
 			awsapi.Op("ListClusters", s.ListClusters),
@@ -41,6 +41,6 @@ func (s *Service) API() *awsapi.Service {
 			awsapi.Op("TagResource", s.TagResource),
 			awsapi.Op("UntagResource", s.UntagResource),
 			awsapi.Op("ListTagsForResource", s.ListTagsForResource),
-		),
+		)),
 	}
 }

@@ -10,7 +10,7 @@ func (s *Service) API() *awsapi.Service {
 		QueryVersion: "2015-12-01",
 		XMLNamespace: "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/",
 		Protocols:    []awsapi.Protocol{awsapi.Query},
-		Operations: awsapi.Operations(
+		Operations: s.withResources(awsapi.Operations(
 			awsapi.Op("CreateLoadBalancer", s.CreateLoadBalancer),
 			awsapi.Op("DescribeLoadBalancers", s.DescribeLoadBalancers),
 			awsapi.Op("DeleteLoadBalancer", s.DeleteLoadBalancer),
@@ -46,6 +46,6 @@ func (s *Service) API() *awsapi.Service {
 			awsapi.Op("DescribeTags", s.DescribeTags),
 
 			awsapi.Op("DescribeAccountLimits", s.DescribeAccountLimits),
-		),
+		)),
 	}
 }

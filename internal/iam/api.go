@@ -59,6 +59,6 @@ func (s *Service) API() *awsapi.Service {
 		QueryVersion: "2010-05-08",
 		XMLNamespace: "https://iam.amazonaws.com/doc/2010-05-08/",
 		Protocols:    []awsapi.Protocol{awsapi.Query},
-		Operations:   awsapi.Operations(ops...),
+		Operations:   s.withResources(awsapi.Operations(ops...)),
 	}
 }

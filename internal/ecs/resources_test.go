@@ -1,0 +1,96 @@
+package ecs
+
+import (
+	"context"
+	"slices"
+	"testing"
+)
+
+func TestOperationResources(t *testing.T) {
+	e := newEnv(t)
+	ops := e.s.API().Operations
+	const p = "arn:aws:ecs:us-east-1:000000000000:"
+	str := func(v string) *string { return &v }
+	tests := []struct {
+		op   string
+		in   any
+		want []string // nil: the operation is authorized on "*"
+	}{
+		{"CreateCluster", &CreateClusterInput{ClusterName: str("prod")}, []string{p + "cluster/prod"}},
+		{"CreateCluster", &CreateClusterInput{}, []string{p + "cluster/default"}},
+		{"DescribeClusters", &DescribeClustersInput{Clusters: []string{"a", p + "cluster/b"}},
+			[]string{p + "cluster/a", p + "cluster/b"}},
+		{"DescribeClusters", &DescribeClustersInput{}, []string{p + "cluster/default"}},
+		{"DeleteCluster", &DeleteClusterInput{Cluster: str(p + "cluster/prod")}, []string{p + "cluster/prod"}},
+		{"UpdateClusterSettings", &UpdateClusterSettingsInput{Cluster: str("prod")}, []string{p + "cluster/prod"}},
+		{"ListClusters", &ListClustersInput{}, nil},
+
+		{"RegisterTaskDefinition", &RegisterTaskDefinitionInput{Family: str("web")}, nil},
+		{"DescribeTaskDefinition", &DescribeTaskDefinitionInput{TaskDefinition: str("web:1")}, nil},
+		{"ListTaskDefinitions", &ListTaskDefinitionsInput{}, nil},
+		{"ListTaskDefinitionFamilies", &ListTaskDefinitionFamiliesInput{}, nil},
+		{"DeregisterTaskDefinition", &DeregisterTaskDefinitionInput{TaskDefinition: str("web:1")}, nil},
+		{"DeleteTaskDefinitions", &DeleteTaskDefinitionsInput{TaskDefinitions: []string{"web:1", p + "task-definition/api:3"}},
+			[]string{p + "task-definition/web:1", p + "task-definition/api:3"}},
+
+		{"RunTask", &RunTaskInput{TaskDefinition: str("web:2")}, []string{p + "task-definition/web:2"}},
+		{"RunTask", &RunTaskInput{Cluster: str("prod"), TaskDefinition: str("web")}, []string{p + "task-definition/web:*"}},
+		{"RunTask", &RunTaskInput{TaskDefinition: str(p + "task-definition/web:7")}, []string{p + "task-definition/web:7"}},
+		{"StopTask", &StopTaskInput{Cluster: str("prod"), Task: str("abc")}, []string{p + "task/prod/abc"}},
+		{"StopTask", &StopTaskInput{Task: str("abc")}, []string{p + "task/default/abc"}},
+		{"DescribeTasks", &DescribeTasksInput{Cluster: str(p + "cluster/prod"), Tasks: []string{"a", p + "task/prod/b"}},
+			[]string{p + "task/prod/a", p + "task/prod/b"}},
+		{"ListTasks", &ListTasksInput{Cluster: str("prod")}, nil},
+		{"ListTasks", &ListTasksInput{Cluster: str("prod"), ContainerInstance: str("ci1")},
+			[]string{p + "container-instance/prod/ci1"}},
+
+		{"CreateService", &CreateServiceInput{Cluster: str("prod"), ServiceName: str("web")}, []string{p + "service/prod/web"}},
+		{"CreateService", &CreateServiceInput{ServiceName: str("web")}, []string{p + "service/default/web"}},
+		{"UpdateService", &UpdateServiceInput{Cluster: str("prod"), Service: str(p + "service/prod/web")},
+			[]string{p + "service/prod/web"}},
+		{"DeleteService", &DeleteServiceInput{Service: str("web")}, []string{p + "service/default/web"}},
+		{"DescribeServices", &DescribeServicesInput{Cluster: str("prod"), Services: []string{"a", "b"}},
+			[]string{p + "service/prod/a", p + "service/prod/b"}},
+		{"ListServices", &ListServicesInput{Cluster: str("prod")}, nil},
+
+		{"ListContainerInstances", &ListContainerInstancesInput{}, []string{p + "cluster/default"}},
+		{"ListContainerInstances", &ListContainerInstancesInput{Cluster: str("prod")}, []string{p + "cluster/prod"}},
+		{"DescribeContainerInstances", &DescribeContainerInstancesInput{Cluster: str("prod"), ContainerInstances: []string{"x"}},
+			[]string{p + "container-instance/prod/x"}},
+
+		{"TagResource", &TagResourceInput{ResourceArn: str(p + "service/prod/web")}, []string{p + "service/prod/web"}},
+		{"UntagResource", &UntagResourceInput{ResourceArn: str(p + "cluster/prod")}, []string{p + "cluster/prod"}},
+		{"ListTagsForResource", &ListTagsForResourceInput{ResourceArn: str(p + "task-definition/web:1")},
+			[]string{p + "task-definition/web:1"}},
+		{"ListTagsForResource", &ListTagsForResourceInput{}, nil},
+	}
+	for _, tt := range tests {
+		op, ok := ops[tt.op]
+		if !ok {
+			t.Fatalf("operation %s missing", tt.op)
+		}
+		var got []string
+		if op.Resources != nil {
+			got = op.Resources(context.Background(), tt.in)
+		}
+		if len(got) == 0 && len(tt.want) == 0 {
+			continue
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s(%+v): resources %q, want %q", tt.op, tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestEveryOperationHasResourcesOrIsStar checks the table covers every operation: each
+// either authorizes on "*" or has a Resources function.
+func TestEveryOperationHasResourcesOrIsStar(t *testing.T) {
+	e := newEnv(t)
+	star := map[string]bool{"ListClusters": true, "RegisterTaskDefinition": true, "DescribeTaskDefinition": true,
+		"ListTaskDefinitions": true, "ListTaskDefinitionFamilies": true, "DeregisterTaskDefinition": true, "ListServices": true}
+	for name, op := range e.s.API().Operations {
+		if (op.Resources == nil) != star[name] {
+			t.Errorf("%s: has Resources = %v, want %v", name, op.Resources != nil, !star[name])
+		}
+	}
+}

@@ -1,0 +1,189 @@
+package iam
+
+import (
+	"context"
+	"strings"
+
+	"github.com/wharf-dev/wharf/internal/awsapi"
+	"github.com/wharf-dev/wharf/internal/store"
+)
+
+// resources returns the ARNs an IAM operation is authorized on, as the service
+// authorization reference for IAM lists them: the user, group or role the call is
+// about (Attach*, Put* and the other inline and managed policy calls of an identity
+// included), the managed policy of the policy calls, the owner of the access key of the
+// access key calls, and nil ("*") for the listings without a target (ListUsers,
+// ListRoles, ListGroups, ListPolicies, GetAccountSummary).
+func (s *Service) resources(ctx context.Context, in any) []string {
+	var arn string
+	switch v := in.(type) {
+	case *CreateUserInput:
+		arn = s.newARN("user", v.Path, v.UserName)
+	case *GetUserInput:
+		arn = s.userOrCaller(ctx, v.UserName, true)
+	case *UpdateUserInput:
+		arn = s.storedARN(userKind, v.UserName)
+	case *DeleteUserInput:
+		arn = s.storedARN(userKind, v.UserName)
+	case *TagUserInput:
+		arn = s.storedARN(userKind, v.UserName)
+	case *UntagUserInput:
+		arn = s.storedARN(userKind, v.UserName)
+	case *ListUserTagsInput:
+		arn = s.storedARN(userKind, v.UserName)
+	case *ListGroupsForUserInput:
+		arn = s.storedARN(userKind, v.UserName)
+
+	case *CreateAccessKeyInput:
+		arn = s.userOrCaller(ctx, v.UserName, false)
+	case *ListAccessKeysInput:
+		arn = s.userOrCaller(ctx, v.UserName, false)
+	case *UpdateAccessKeyInput:
+		arn = s.userOrCaller(ctx, v.UserName, false)
+	case *DeleteAccessKeyInput:
+		arn = s.userOrCaller(ctx, v.UserName, false)
+	case *GetAccessKeyLastUsedInput:
+		arn = s.keyOwnerARN(v.AccessKeyId)
+
+	case *CreatePolicyInput:
+		arn = s.newARN("policy", v.Path, v.PolicyName)
+	case *PolicyArnInput:
+		arn = deref(v.PolicyArn)
+	case *CreatePolicyVersionInput:
+		arn = deref(v.PolicyArn)
+	case *PolicyVersionInput:
+		arn = deref(v.PolicyArn)
+
+	case *CreateGroupInput:
+		arn = s.newARN("group", v.Path, v.GroupName)
+	case *GroupNameInput:
+		arn = s.storedARN(groupKind, v.GroupName)
+	case *GroupUserInput:
+		arn = s.storedARN(groupKind, v.GroupName)
+
+	case *CreateRoleInput:
+		arn = s.newARN("role", v.Path, v.RoleName)
+	case *RoleNameInput:
+		arn = s.storedARN(roleKind, v.RoleName)
+	case *UpdateRoleInput:
+		arn = s.storedARN(roleKind, v.RoleName)
+	case *UpdateAssumeRolePolicyInput:
+		arn = s.storedARN(roleKind, v.RoleName)
+	case *TagRoleInput:
+		arn = s.storedARN(roleKind, v.RoleName)
+	case *UntagRoleInput:
+		arn = s.storedARN(roleKind, v.RoleName)
+
+	case *AttachPolicyInput:
+		arn = s.identityARN(v.UserName, v.GroupName, v.RoleName)
+	case *ListAttachedPoliciesInput:
+		arn = s.identityARN(v.UserName, v.GroupName, v.RoleName)
+	case *InlinePolicyInput:
+		arn = s.identityARN(v.UserName, v.GroupName, v.RoleName)
+	case *ListInlinePoliciesInput:
+		arn = s.identityARN(v.UserName, v.GroupName, v.RoleName)
+	}
+	if arn == "" {
+		return nil
+	}
+	return []string{arn}
+}
+
+// newARN is the ARN an entity created with path and name will have ("" without a name).
+func (s *Service) newARN(kind string, path, name *string) string {
+	if deref(name) == "" {
+		return ""
+	}
+	p := deref(path)
+	if p == "" {
+		p = "/"
+	}
+	return s.arn(kind, p, *name)
+}
+
+// storedARN is the ARN of the named user, group or role: the stored one, which has the
+// entity's path, or "<kind>/<name>" when it does not exist ("" without a name).
+func (s *Service) storedARN(k kind, name *string) string {
+	n := deref(name)
+	if n == "" {
+		return ""
+	}
+	var arn string
+	// A failed read leaves arn empty; the operation itself reports the store's error.
+	_ = s.db.View(func(tx *store.Tx) error {
+		e, err := k.load(tx, n)
+		if err != nil {
+			return err
+		}
+		switch r := e.(type) {
+		case *userRec:
+			arn = r.Arn
+		case *groupRec:
+			arn = r.Arn
+		case *roleRec:
+			arn = r.Arn
+		}
+		return nil
+	})
+	if arn == "" {
+		arn = s.arn(k.label, "/", n)
+	}
+	return arn
+}
+
+// identityARN is the ARN of the user, group or role an attached or inline policy call
+// names (each operation has one of the three members).
+func (s *Service) identityARN(user, group, role *string) string {
+	switch {
+	case user != nil:
+		return s.storedARN(userKind, user)
+	case group != nil:
+		return s.storedARN(groupKind, group)
+	default:
+		return s.storedARN(roleKind, role)
+	}
+}
+
+// userOrCaller is the named user's ARN or, without a name, the caller's own: any
+// principal's when anyPrincipal (GetUser), else only an IAM user's (the access key
+// calls, which fail for other callers).
+func (s *Service) userOrCaller(ctx context.Context, name *string, anyPrincipal bool) string {
+	if name != nil {
+		return s.storedARN(userKind, name)
+	}
+	p, ok := awsapi.PrincipalFrom(ctx)
+	if !ok {
+		return ""
+	}
+	if anyPrincipal || (!p.Root && isUserARN(p.ARN)) {
+		return p.ARN
+	}
+	return ""
+}
+
+// isUserARN reports whether arn names an IAM user.
+func isUserARN(arn string) bool {
+	return strings.Contains(arn, ":user/")
+}
+
+// keyOwnerARN is the ARN of the user owning an access key ("" when unknown).
+func (s *Service) keyOwnerARN(id *string) string {
+	if deref(id) == "" {
+		return ""
+	}
+	var k AccessKey
+	if err := s.db.View(func(tx *store.Tx) error { return tx.Get(keysBucket, *id, &k) }); err != nil || k.UserName == "" {
+		return ""
+	}
+	return s.storedARN(userKind, &k.UserName)
+}
+
+// withResources sets the authorization resources of every operation of the table; the
+// operations without a target get nil ("*") from resources.
+func (s *Service) withResources(ops map[string]awsapi.Operation) map[string]awsapi.Operation {
+	for name, op := range ops {
+		op.Resources = s.resources
+		ops[name] = op
+	}
+	return ops
+}
