@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,27 +14,10 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/wharf-dev/wharf/internal/awsapi"
+	"github.com/wharf-dev/wharf/internal/clocktest"
 	"github.com/wharf-dev/wharf/internal/gateway/gatewaytest"
 	"github.com/wharf-dev/wharf/internal/store"
 )
-
-// fakeClock is a Clock that moves only when told to.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // t0 is the fake clock's start.
 var t0 = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
@@ -54,7 +36,7 @@ type env struct {
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	e := &env{t: t, dir: t.TempDir(), clock: &fakeClock{now: t0}, ctx: context.Background()}
+	e := &env{t: t, dir: t.TempDir(), clock: clocktest.New(t0), ctx: context.Background()}
 	e.dbPath = filepath.Join(e.dir, "wharf.db")
 	e.open()
 	t.Cleanup(func() { e.db.Close() })
@@ -120,3 +102,8 @@ func wantCode(t *testing.T, err error, code string) {
 }
 
 func contains(b []byte, s string) bool { return strings.Contains(string(b), s) }
+
+// fakeClock is the clock of the tests: it moves only when advanced.
+type fakeClock = clocktest.Fake
+
+func newFakeClock() *fakeClock { return clocktest.New(time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)) }

@@ -19,58 +19,10 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/wharf-dev/wharf/internal/awsapi"
+	"github.com/wharf-dev/wharf/internal/clocktest"
 	"github.com/wharf-dev/wharf/internal/gateway/gatewaytest"
 	"github.com/wharf-dev/wharf/internal/store"
 )
-
-// fakeClock is a Clock that moves only when told to.
-type fakeClock struct {
-	mu      sync.Mutex
-	now     time.Time
-	waiters []fakeWaiter
-}
-
-type fakeWaiter struct {
-	at time.Time
-	ch chan time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ch := make(chan time.Time, 1)
-	if d <= 0 {
-		ch <- c.now
-		return ch
-	}
-	c.waiters = append(c.waiters, fakeWaiter{at: c.now.Add(d), ch: ch})
-	return ch
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	kept := c.waiters[:0]
-	for _, w := range c.waiters {
-		if !w.at.After(c.now) {
-			w.ch <- c.now
-		} else {
-			kept = append(kept, w)
-		}
-	}
-	c.waiters = kept
-}
 
 // fakeDataPlane records what it is told to serve, fails the ports it is told to, and
 // reports scripted observations.
@@ -286,3 +238,8 @@ func (e *env) health(tgARN string, targets ...types.TargetDescription) []string 
 	}
 	return got
 }
+
+// fakeClock is the clock of the tests: it moves only when advanced.
+type fakeClock = clocktest.Fake
+
+func newFakeClock() *fakeClock { return clocktest.New(time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)) }

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/wharf-dev/wharf/internal/awsapi"
+	"github.com/wharf-dev/wharf/internal/clocktest"
 	"github.com/wharf-dev/wharf/internal/gateway/gatewaytest"
 	"github.com/wharf-dev/wharf/internal/store"
 )
@@ -123,24 +124,6 @@ func (f *fakeKeys) deny(on bool) {
 	f.denied = on
 }
 
-// fakeClock is a Clock that moves only when told to.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // env is a Service on a real store, behind the real gateway, driven by the real SDK.
 type env struct {
 	t      *testing.T
@@ -157,7 +140,7 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	e := &env{t: t, dbPath: filepath.Join(t.TempDir(), "wharf.db"), keys: newFakeKeys(), ctx: context.Background(),
-		clock: &fakeClock{now: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)}}
+		clock: newFakeClock()}
 	db, err := store.Open(e.dbPath)
 	if err != nil {
 		t.Fatal(err)
@@ -220,3 +203,8 @@ func wantType[T error](t *testing.T, err error) T {
 	}
 	return target
 }
+
+// fakeClock is the clock of the tests: it moves only when advanced.
+type fakeClock = clocktest.Fake
+
+func newFakeClock() *fakeClock { return clocktest.New(time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)) }
