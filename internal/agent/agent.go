@@ -65,6 +65,11 @@ type Config struct {
 	// containers reach it; Endpoint when empty. Docker containers in bridge mode use
 	// DockerEndpoint when it is set, as for AWS_ENDPOINT_URL.
 	MetadataEndpoint string
+	// ContainerTaskEndpoint, when set, is the base URL at which Docker containers in
+	// bridge mode reach the task credentials and metadata endpoints instead: Wharf
+	// serves them on ECS's link-local address ("http://169.254.170.2:<port>"), a host
+	// the AWS SDKs accept for AWS_CONTAINER_CREDENTIALS_FULL_URI over plain http.
+	ContainerTaskEndpoint string
 }
 
 // SecretResolver resolves a container secret with the task execution role's permissions.

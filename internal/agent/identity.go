@@ -102,10 +102,10 @@ func (r *runner) prepare(ctx context.Context) (failure string) {
 		if r.taskRole == "" {
 			continue
 		}
-		// The SDKs accept an http FULL_URI only on a loopback host (or the ECS and EKS
-		// link-local addresses).
-		if !loopbackURL(base) {
-			r.log.Warn("task role credentials not offered: the container reaches wharf at a non-loopback address, which the AWS SDKs refuse over http", "container", c.def.Name, "endpoint", base)
+		// The SDKs accept an http FULL_URI only on a loopback host or the ECS and EKS
+		// link-local addresses.
+		if !sdkAcceptedURL(base) {
+			r.log.Warn("task role credentials not offered: the container reaches wharf at an address the AWS SDKs refuse over http (neither loopback nor ECS link-local)", "container", c.def.Name, "endpoint", base)
 			continue
 		}
 		c.spec.Env["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = base + taskEndpointPath + "credentials"
@@ -124,8 +124,11 @@ func secretSource(valueFrom string) string {
 
 // metadataBase is the base URL at which container c reaches the task endpoints.
 func (a *Agent) metadataBase(c *ctr) string {
-	docker := !strings.HasPrefix(c.def.Image, ProcessImagePrefix)
-	if a.cfg.DockerEndpoint != "" && docker && (c.spec.NetworkMode == "" || c.spec.NetworkMode == "bridge") {
+	bridged := !strings.HasPrefix(c.def.Image, ProcessImagePrefix) && (c.spec.NetworkMode == "" || c.spec.NetworkMode == "bridge")
+	if bridged && a.cfg.ContainerTaskEndpoint != "" {
+		return a.cfg.ContainerTaskEndpoint
+	}
+	if bridged && a.cfg.DockerEndpoint != "" {
 		return a.cfg.DockerEndpoint
 	}
 	if a.cfg.MetadataEndpoint != "" {
@@ -134,18 +137,22 @@ func (a *Agent) metadataBase(c *ctr) string {
 	return a.cfg.Endpoint
 }
 
-// loopbackURL reports whether raw is a URL whose host is a loopback address or localhost.
-func loopbackURL(raw string) bool {
+// sdkAcceptedURL reports whether the AWS SDKs accept raw as an http
+// AWS_CONTAINER_CREDENTIALS_FULL_URI: its host is localhost, a loopback address, or
+// the link-local address of the ECS (169.254.170.2) or EKS (169.254.170.23,
+// fd00:ec2::23) credentials endpoint.
+func sdkAcceptedURL(raw string) bool {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return false
 	}
-	host := u.Hostname()
-	if host == "localhost" {
+	switch host := u.Hostname(); host {
+	case "localhost", "169.254.170.2", "169.254.170.23", "fd00:ec2::23":
 		return true
+	default:
+		ip := net.ParseIP(host)
+		return ip != nil && ip.IsLoopback()
 	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // revoke revokes a stopped task's token, if the node issues tokens.

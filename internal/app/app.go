@@ -72,6 +72,9 @@ type App struct {
 	services       []*awsapi.Service
 	docker         *docker.Driver
 	bridgeListener net.Listener
+	// taskServer serves the task endpoints to Docker containers on ECS's link-local
+	// address, when it could be set up.
+	taskServer *http.Server
 }
 
 // Start opens the state, binds the endpoint and starts every component. The app runs
@@ -203,12 +206,15 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 		Credentials: roleCredentials(stsSvc), Tasks: taskInfo(ecsSvc),
 		Logger: cfg.Logger.With("component", "taskmeta"),
 	})
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	a.cancel = cancel
+	containerTasks := a.serveContainerTaskEndpoint(ctx, tm.Handler())
 	a.agent = agent.New(agent.Config{
 		NodeID: node, Control: ecsSvc, Drivers: drivers, Endpoint: a.Endpoint(),
 		Secrets:  secretResolver{ssm: ssmSvc, authz: authz, region: cfg.Region, account: AccountID},
 		Identity: tm, MetadataEndpoint: a.Endpoint(),
-		DockerEndpoint: a.dockerEndpoint(ctx),
-		Region:         cfg.Region, Version: cfg.Version, Logger: cfg.Logger,
+		DockerEndpoint: a.dockerEndpoint(ctx), ContainerTaskEndpoint: containerTasks,
+		Region: cfg.Region, Version: cfg.Version, Logger: cfg.Logger,
 	})
 
 	mux := http.NewServeMux()
@@ -217,8 +223,6 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	mux.Handle("/", gw)
 	a.server = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)}
 
-	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	a.cancel = cancel
 	a.goRun("ecs", func() error { return ecsSvc.Run(runCtx) })
 	a.goRun("elbv2", func() error { return elbSvc.Run(runCtx) })
 	a.goRun("kms", func() error { return kmsSvc.Run(runCtx) })
@@ -243,6 +247,9 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 		sctx, stop := context.WithTimeout(context.Background(), 5*time.Second)
 		defer stop()
 		_ = a.server.Shutdown(sctx)
+		if a.taskServer != nil {
+			_ = a.taskServer.Shutdown(sctx)
+		}
 		cancel()
 	}()
 	ok = true
@@ -381,6 +388,9 @@ func (a *App) Wait() error {
 // reconcilers and the agent, and closes the state. Tasks keep running.
 func (a *App) Close(ctx context.Context) error {
 	err := a.server.Shutdown(ctx)
+	if a.taskServer != nil {
+		err = errors.Join(err, a.taskServer.Shutdown(ctx))
+	}
 	a.cancel()
 	if werr := a.Wait(); werr != nil {
 		return werr

@@ -25,9 +25,10 @@ import (
 	"github.com/wharf-dev/wharf/internal/app"
 )
 
-// exampleBin is the productapi example and probeBin the probe task (testdata/probe),
-// built once for the whole test binary.
-var exampleBin, probeBin string
+// exampleBin is the productapi example, probeBin the probe task (testdata/probe) and
+// taskProbeBin the secrets and task role probe (testdata/taskprobe), built once for the
+// whole test binary.
+var exampleBin, probeBin, taskProbeBin string
 
 // exampleImage is the Docker image of the example, built when an engine answers.
 const exampleImage = "wharf-test/productapi:latest"
@@ -40,7 +41,8 @@ func TestMain(m *testing.M) {
 	}
 	exampleBin = filepath.Join(dir, "productapi")
 	probeBin = filepath.Join(dir, "probe")
-	for bin, pkg := range map[string]string{exampleBin: "./examples/productapi", probeBin: "./internal/app/testdata/probe"} {
+	taskProbeBin = filepath.Join(dir, "taskprobe")
+	for bin, pkg := range map[string]string{exampleBin: "./examples/productapi", probeBin: "./internal/app/testdata/probe", taskProbeBin: "./internal/app/testdata/taskprobe"} {
 		build := exec.Command("go", "build", "-o", bin, pkg)
 		build.Dir = repoRoot()
 		build.Env = append(os.Environ(), "CGO_ENABLED=0")
@@ -72,7 +74,7 @@ func requireDocker(t *testing.T) {
 	buildImageOnce.Do(func() {
 		ctxDir := t.TempDir()
 		var err error
-		for name, bin := range map[string]string{"productapi": exampleBin, "probe": probeBin} {
+		for name, bin := range map[string]string{"productapi": exampleBin, "probe": probeBin, "taskprobe": taskProbeBin} {
 			var data []byte
 			if data, err = os.ReadFile(bin); err == nil {
 				err = os.WriteFile(filepath.Join(ctxDir, name), data, 0o755)
@@ -82,7 +84,7 @@ func requireDocker(t *testing.T) {
 			}
 		}
 		if err == nil {
-			err = os.WriteFile(filepath.Join(ctxDir, "Dockerfile"), []byte("FROM scratch\nCOPY productapi probe /\nENTRYPOINT [\"/productapi\"]\n"), 0o644)
+			err = os.WriteFile(filepath.Join(ctxDir, "Dockerfile"), []byte("FROM scratch\nCOPY productapi probe taskprobe /\nENTRYPOINT [\"/productapi\"]\n"), 0o644)
 		}
 		if err != nil {
 			buildImageErr = err

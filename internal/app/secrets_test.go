@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -164,13 +163,17 @@ func TestKeyPolicies(t *testing.T) {
 // other configuration, calls SSM as its task role; a secret the execution role may not
 // read stops the task before it starts.
 func TestTaskSecretsAndRole(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "taskprobe")
-	build := exec.Command("go", "build", "-o", bin, "./internal/app/testdata/taskprobe")
-	build.Dir = repoRoot()
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build taskprobe: %v\n%s", err, out)
-	}
-	s := startServer(t, t.TempDir(), "process")
+	t.Run("process", func(t *testing.T) { testTaskSecretsAndRole(t, "process", "process:"+taskProbeBin, nil) })
+	// A bridge-mode container reaches the credentials endpoint at ECS's link-local
+	// address, as on ECS.
+	t.Run("docker", func(t *testing.T) {
+		requireDocker(t)
+		testTaskSecretsAndRole(t, "docker", exampleImage, []string{"/taskprobe"})
+	})
+}
+
+func testTaskSecretsAndRole(t *testing.T, driver, image string, entryPoint []string) {
+	s := startServer(t, t.TempDir(), driver)
 	ctx := context.Background()
 	root := awsssm.NewFromConfig(s.awsConfig())
 	const dbURL = "postgres://app:task-secret@db/app"
@@ -203,7 +206,7 @@ func TestTaskSecretsAndRole(t *testing.T) {
 			ExecutionRoleArn: aws.String("arn:aws:iam::000000000000:role/exec"),
 			TaskRoleArn:      aws.String("arn:aws:iam::000000000000:role/app"),
 			ContainerDefinitions: []ecstypes.ContainerDefinition{{
-				Name: aws.String("probe"), Image: aws.String("process:" + bin), Memory: aws.Int32(32),
+				Name: aws.String("probe"), Image: aws.String(image), EntryPoint: entryPoint, Memory: aws.Int32(32),
 				Secrets:     []ecstypes.Secret{{Name: aws.String("DB_URL"), ValueFrom: aws.String(secretFrom)}},
 				Environment: []ecstypes.KeyValuePair{{Name: aws.String("EXPECTED"), Value: aws.String(dbURL)}, {Name: aws.String("ROLE"), Value: aws.String("app")}},
 			}},
