@@ -4,6 +4,9 @@
 // (SigV4 allows replay within its 15-minute window) so that the client's own signing
 // does not take the machine's two cores from the server; the server still verifies the
 // signature, evaluates the policies, decrypts and audits every request.
+//
+// The load comes from wrk (-load wrk, the default when it is installed), which costs
+// the machine far less CPU per request than Go clients, or from Go clients (-load go).
 package main
 
 import (
@@ -39,14 +42,21 @@ func main() {
 	bin := flag.String("bin", "bin/wharf", "the wharf binary")
 	conc := flag.Int("c", 32, "concurrent clients")
 	d := flag.Duration("d", 10*time.Second, "duration")
+	load := flag.String("load", "", "load generator: wrk or go (default: wrk when installed)")
 	flag.Parse()
-	if err := run(*bin, *conc, *d); err != nil {
+	if *load == "" {
+		*load = "go"
+		if _, err := exec.LookPath("wrk"); err == nil {
+			*load = "wrk"
+		}
+	}
+	if err := run(*bin, *conc, *d, *load); err != nil {
 		fmt.Fprintln(os.Stderr, "ssmbench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin string, conc int, d time.Duration) error {
+func run(bin string, conc int, d time.Duration, load string) error {
 	dir, err := os.MkdirTemp("", "ssmbench")
 	if err != nil {
 		return err
@@ -104,6 +114,9 @@ func run(bin string, conc int, d time.Duration) error {
 		return err
 	}
 	header := req.Header.Clone()
+	if load == "wrk" {
+		return runWrk(endpoint, cmd.Process.Pid, body, header, conc, d)
+	}
 	transport := &http.Transport{MaxIdleConnsPerHost: conc, MaxIdleConns: conc}
 	client := &http.Client{Transport: transport}
 	call := func() (time.Duration, error) {
@@ -173,6 +186,63 @@ func run(bin string, conc int, d time.Duration) error {
 	fmt.Printf("requests: %d  req/s: %.0f  p50: %v  p99: %v  max: %v  wharf CPU per request: %.1f µs\n",
 		len(lat), float64(len(lat))/elapsed.Seconds(), q(0.5).Round(10*time.Microsecond), q(0.99).Round(10*time.Microsecond),
 		lat[len(lat)-1].Round(10*time.Microsecond), float64(cpu.Microseconds())/float64(len(lat)))
+	return nil
+}
+
+// runWrk replays the signed request with wrk: a warm-up, then the measured run.
+func runWrk(endpoint string, pid int, body []byte, header http.Header, conc int, d time.Duration) error {
+	script, err := os.CreateTemp("", "ssmbench-*.lua")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(script.Name())
+	fmt.Fprintf(script, "wrk.method = \"POST\"\nwrk.body = %q\n", body)
+	for k := range header {
+		fmt.Fprintf(script, "wrk.headers[%q] = %q\n", k, header.Get(k))
+	}
+	if err := script.Close(); err != nil {
+		return err
+	}
+	wrk := func(dur time.Duration) (string, error) {
+		out, err := exec.Command("wrk", "-t2", "-c"+strconv.Itoa(conc), "-d"+dur.String(), "--latency", "-s", script.Name(), endpoint+"/").CombinedOutput()
+		if err != nil {
+			return "", fmt.Errorf("wrk: %w\n%s", err, out)
+		}
+		if strings.Contains(string(out), "Non-2xx") {
+			return "", fmt.Errorf("wrk saw failed requests:\n%s", out)
+		}
+		return string(out), nil
+	}
+	if _, err := wrk(2 * time.Second); err != nil {
+		return err
+	}
+	cpuBefore := cpuOf(pid)
+	out, err := wrk(d)
+	if err != nil {
+		return err
+	}
+	cpu := cpuOf(pid) - cpuBefore
+	var requests int
+	var p50, p99, rps string
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) >= 2 && f[0] == "50%":
+			p50 = f[1]
+		case len(f) >= 2 && f[0] == "99%":
+			p99 = f[1]
+		case len(f) >= 2 && f[0] == "Requests/sec:":
+			rps = f[1]
+		case len(f) >= 2 && f[1] == "requests":
+			requests, _ = strconv.Atoi(f[0])
+		}
+	}
+	if requests == 0 {
+		return fmt.Errorf("could not read wrk's output:\n%s", out)
+	}
+	fmt.Printf("GetParameter WithDecryption, signed by an IAM user, authorized, audited; wrk -t2 -c%d, %v\n", conc, d)
+	fmt.Printf("requests: %d  req/s: %s  p50: %s  p99: %s  wharf CPU per request: %.1f µs\n",
+		requests, rps, p50, p99, float64(cpu.Microseconds())/float64(requests))
 	return nil
 }
 

@@ -193,7 +193,7 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	a.services = []*awsapi.Service{ecsSvc.API(), elbSvc.API(), iamSvc.API(), stsSvc.API(), kmsSvc.API(), ssmSvc.API(), trail.API()}
 	gw, err := gateway.New(gateway.Config{
 		Services: a.services,
-		Auth:     authenticator{keys: keys},
+		Auth:     newAuthenticator(keys),
 		Authz:    authz,
 		Audit:    trail.Record,
 		Region:   cfg.Region,

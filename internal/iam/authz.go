@@ -17,6 +17,9 @@ import (
 // IAM user (and of its groups) or of the role behind an assumed-role session. The root
 // principal and unknown principals have none. Session policies are not included: they
 // are in the AccessKey of the session (Keys.Lookup(p.AccessKeyID).SessionPolicy).
+//
+// The result is cached per principal until a user, group, role or policy changes; the
+// returned slice is shared and must not be changed.
 func (s *Service) PoliciesFor(ctx context.Context, p awsapi.Principal) ([][]byte, error) {
 	if p.Root {
 		return nil, nil
@@ -27,6 +30,25 @@ func (s *Service) PoliciesFor(ctx context.Context, p awsapi.Principal) ([][]byte
 	}
 	var docs [][]byte
 	err := s.view(ctx, func(tx *store.Tx) error {
+		gen := policyGeneration(tx)
+		s.policyMu.Lock()
+		cached, ok := s.policyCache[p.ARN]
+		s.policyMu.Unlock()
+		if ok && cached.gen == gen {
+			docs = cached.docs
+			return nil
+		}
+		defer func() {
+			if gen == (policyGen{}) {
+				return
+			}
+			s.policyMu.Lock()
+			defer s.policyMu.Unlock()
+			if len(s.policyCache) >= maxCachedPrincipals {
+				clear(s.policyCache) // sessions come and go: start over rather than grow
+			}
+			s.policyCache[p.ARN] = policiesEntry{gen: gen, docs: docs}
+		}()
 		e, err := k.load(tx, name)
 		if err != nil {
 			if _, api := awsapi.As(err); api {
@@ -67,6 +89,22 @@ func (s *Service) PoliciesFor(ctx context.Context, p awsapi.Principal) ([][]byte
 		return nil, fmt.Errorf("iam: policies for %s: %w", p.ARN, err)
 	}
 	return docs, nil
+}
+
+// policyGen is the generation of every bucket identity policies are read from.
+type policyGen [4]uint64
+
+func policyGeneration(tx *store.Tx) policyGen {
+	return policyGen{tx.Generation(usersBucket), tx.Generation(groupsBucket), tx.Generation(rolesBucket), tx.Generation(policiesBucket)}
+}
+
+// maxCachedPrincipals bounds the PoliciesFor cache.
+const maxCachedPrincipals = 10000
+
+// policiesEntry is a cached PoliciesFor result and the generation it was read at.
+type policiesEntry struct {
+	gen  policyGen
+	docs [][]byte
 }
 
 // identityOf names the user or role that a principal ARN stands for: a user ARN

@@ -49,10 +49,13 @@ type AccessKey struct {
 }
 
 // Keys is the store of access keys.
-type Keys struct{ db *store.DB }
+type Keys struct {
+	db    *store.DB
+	cache *store.Cache[AccessKey] // every signed request looks its key up
+}
 
 // NewKeys returns the key store backed by db.
-func NewKeys(db *store.DB) *Keys { return &Keys{db: db} }
+func NewKeys(db *store.DB) *Keys { return &Keys{db: db, cache: store.NewCache[AccessKey](keysBucket)} }
 
 // EnsureRoot records the account's root key (idempotent).
 func (k *Keys) EnsureRoot(accountID, accessKeyID, secret string) error {
@@ -81,7 +84,13 @@ func (k *Keys) EnsureRoot(accountID, accessKeyID, secret string) error {
 // Lookup returns the active key with the given id; ok is false when there is none.
 func (k *Keys) Lookup(_ context.Context, accessKeyID string) (AccessKey, bool, error) {
 	var key AccessKey
-	err := k.db.View(func(tx *store.Tx) error { return tx.Get(keysBucket, accessKeyID, &key) })
+	err := k.db.View(func(tx *store.Tx) error {
+		rec, err := k.cache.Get(tx, accessKeyID)
+		if err == nil {
+			key = *rec
+		}
+		return err
+	})
 	if errors.Is(err, store.ErrNotFound) || (err == nil && key.Status != "Active") {
 		return AccessKey{}, false, nil
 	}

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -52,6 +53,9 @@ type Service struct {
 	validate func(doc []byte, trust bool) error
 	log      *slog.Logger
 	clock    Clock
+	// policyCache holds PoliciesFor results by principal ARN.
+	policyMu    sync.Mutex
+	policyCache map[string]policiesEntry
 }
 
 // NewService returns the IAM service over db, issuing access keys into keys.
@@ -71,7 +75,7 @@ func NewService(db *store.DB, keys *Keys, cfg Config) (*Service, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Service{db: db, keys: keys, region: cfg.Region, account: cfg.AccountID,
+	return &Service{db: db, keys: keys, policyCache: map[string]policiesEntry{}, region: cfg.Region, account: cfg.AccountID,
 		validate: cfg.ValidatePolicy, log: cfg.Logger, clock: cfg.Clock}, nil
 }
 

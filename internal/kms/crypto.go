@@ -165,14 +165,14 @@ func (s *Service) decryptSym(ctx context.Context, blob []byte, ec map[string]str
 				return awsapi.Errorf("IncorrectKeyException", "The key ID in the request does not identify a CMK that can perform this operation.")
 			}
 		}
-		var rec keyRecord
-		if err := tx.Get(bucketKeys, keyID, &rec); err != nil {
+		rec, err := s.keyCache.Get(tx, keyID)
+		if err != nil {
 			if err == store.ErrNotFound {
 				return errCiphertext()
 			}
 			return err
 		}
-		k = &rec
+		k = rec
 		return nil
 	})
 	if err != nil {

@@ -195,7 +195,9 @@ func validatePolicy(doc string) error {
 }
 
 // resolve returns the key keyID names: a key id or key ARN, and when aliases is true
-// also an alias name or alias ARN.
+// also an alias name or alias ARN. In a read transaction the record is shared with
+// other readers (store.Cache) and must not be changed; in a write transaction it is
+// a fresh copy.
 func (s *Service) resolve(tx *store.Tx, keyID string, aliases bool) (*keyRecord, error) {
 	if keyID == "" {
 		return nil, errValidation("1 validation error detected: Value null at 'keyId' failed to satisfy constraint: Member must not be null")
@@ -218,8 +220,8 @@ func (s *Service) resolve(tx *store.Tx, keyID string, aliases bool) (*keyRecord,
 		if !aliases {
 			return nil, errNotFound("Invalid keyId %s", keyID)
 		}
-		var a aliasRecord
-		if err := tx.Get(bucketAliases, id, &a); err != nil {
+		a, err := s.aliasCache.Get(tx, id)
+		if err != nil {
 			if err == store.ErrNotFound {
 				return nil, errNotFound("Alias %s is not found.", s.aliasARN(id))
 			}
@@ -227,8 +229,8 @@ func (s *Service) resolve(tx *store.Tx, keyID string, aliases bool) (*keyRecord,
 		}
 		id = a.KeyID
 	}
-	var k keyRecord
-	if err := tx.Get(bucketKeys, id, &k); err != nil {
+	k, err := s.keyCache.Get(tx, id)
+	if err != nil {
 		if err == store.ErrNotFound {
 			if strings.HasPrefix(keyID, "arn:") || len(id) == 36 {
 				return nil, errNotFound("Key '%s' does not exist", s.keyARN(id))
@@ -237,7 +239,7 @@ func (s *Service) resolve(tx *store.Tx, keyID string, aliases bool) (*keyRecord,
 		}
 		return nil, err
 	}
-	return &k, nil
+	return k, nil
 }
 
 // usable returns the error for using a key that is not enabled.

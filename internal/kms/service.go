@@ -58,6 +58,10 @@ type Service struct {
 	// aeads caches the unsealed AEAD of each symmetric key version, by
 	// "<key id>/<version>"; material never changes once written.
 	aeads sync.Map
+	// keyCache and aliasCache hold the decoded key and alias records for the read
+	// paths (every Decrypt reads its key); records from them are shared, never changed.
+	keyCache   *store.Cache[keyRecord]
+	aliasCache *store.Cache[aliasRecord]
 }
 
 // New returns the KMS service over db.
@@ -84,7 +88,8 @@ func New(db *store.DB, cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kms: master key: %w", err)
 	}
-	return &Service{db: db, region: cfg.Region, account: cfg.AccountID, master: master, log: cfg.Logger, clock: cfg.Clock}, nil
+	return &Service{db: db, region: cfg.Region, account: cfg.AccountID, master: master, log: cfg.Logger, clock: cfg.Clock,
+		keyCache: store.NewCache[keyRecord](bucketKeys), aliasCache: store.NewCache[aliasRecord](bucketAliases)}, nil
 }
 
 // MasterKeyEnv is the environment variable that supplies the master key (base64).

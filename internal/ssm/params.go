@@ -307,19 +307,22 @@ func (s *Service) dropOldest(tx *store.Tx, p *paramRecord) error {
 }
 
 // find reads a parameter and the version ref selects.
+//
+// In a read transaction the record's maps are shared with other readers (store.Cache)
+// and must not be changed.
 func (s *Service) find(tx *store.Tx, ref reference) (paramRecord, versionRecord, error) {
-	var p paramRecord
-	err := tx.Get(bucketParams, ref.name, &p)
+	rec, err := s.params.Get(tx, ref.name)
 	if errors.Is(err, store.ErrNotFound) && ref.fromARN && !strings.HasPrefix(ref.name, "/") {
 		// An ARN "parameter/name" names "name" or "/name".
-		err = tx.Get(bucketParams, "/"+ref.name, &p)
+		rec, err = s.params.Get(tx, "/"+ref.name)
 	}
 	if errors.Is(err, store.ErrNotFound) {
-		return p, versionRecord{}, errNotFound(ref.name)
+		return paramRecord{}, versionRecord{}, errNotFound(ref.name)
 	}
 	if err != nil {
-		return p, versionRecord{}, err
+		return paramRecord{}, versionRecord{}, err
 	}
+	p := *rec
 	switch {
 	case ref.version > 0:
 		var v versionRecord

@@ -53,6 +53,8 @@ type Service struct {
 	keys    Keys
 	log     *slog.Logger
 	clock   Clock
+	// params caches decoded parameter records for the read paths.
+	params *store.Cache[paramRecord]
 }
 
 // New returns the Parameter Store over db.
@@ -72,7 +74,8 @@ func New(db *store.DB, cfg Config) (*Service, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = systemClock{}
 	}
-	return &Service{db: db, region: cfg.Region, account: cfg.AccountID, keys: cfg.Keys, log: cfg.Logger, clock: cfg.Clock}, nil
+	return &Service{db: db, region: cfg.Region, account: cfg.AccountID, keys: cfg.Keys, log: cfg.Logger, clock: cfg.Clock,
+		params: store.NewCache[paramRecord](bucketParams)}, nil
 }
 
 // API describes the Parameter Store for the gateway: awsJson1_1 with the target prefix

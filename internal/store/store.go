@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -28,6 +29,10 @@ type DB struct {
 
 	mu       sync.Mutex
 	watchers map[chan struct{}]struct{}
+
+	// gens counts the committed writes of each bucket, for Cache. The map is never
+	// changed in place: a commit swaps in an updated copy.
+	gens atomic.Pointer[map[string]uint64]
 }
 
 // Open opens (creating if needed) the database file at path.
@@ -35,14 +40,18 @@ func Open(path string) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("store: create directory: %w", err)
 	}
-	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	// A large initial mmap (address space, not memory) spares readers the stall of a
+	// remap, which holds every reader while the file grows under a write-heavy load.
+	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second, InitialMmapSize: 1 << 30})
 	if err != nil {
 		if errors.Is(err, bolt.ErrTimeout) {
 			return nil, fmt.Errorf("store: %s is locked by another process (is another wharf running with this data dir?)", path)
 		}
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	return &DB{bolt: b, watchers: map[chan struct{}]struct{}{}}, nil
+	db := &DB{bolt: b, watchers: map[chan struct{}]struct{}{}}
+	db.gens.Store(&map[string]uint64{})
+	return db, nil
 }
 
 // Close closes the database.
@@ -50,26 +59,45 @@ func (db *DB) Close() error { return db.bolt.Close() }
 
 // View runs fn in a read-only transaction.
 func (db *DB) View(fn func(tx *Tx) error) error {
-	return db.bolt.View(func(btx *bolt.Tx) error { return fn(&Tx{btx: btx}) })
+	// The generations are read before the transaction begins, so what it reads is at
+	// least as new as they say (see Cache).
+	gens := *db.gens.Load()
+	return db.bolt.View(func(btx *bolt.Tx) error { return fn(&Tx{btx: btx, gens: gens}) })
 }
 
 // Update runs fn in a read-write transaction, committed (and fsynced) when fn returns nil
 // and rolled back when it returns an error. Watchers are notified after a commit that
 // wrote something.
 func (db *DB) Update(fn func(tx *Tx) error) error {
-	var wrote bool
+	var touched map[string]bool
 	err := db.bolt.Update(func(btx *bolt.Tx) error {
 		tx := &Tx{btx: btx, writable: true}
 		if err := fn(tx); err != nil {
 			return err
 		}
-		wrote = tx.wrote
+		touched = tx.touched
 		return nil
 	})
-	if err == nil && wrote {
+	if err == nil && len(touched) > 0 {
+		db.bump(touched)
 		db.notify()
 	}
 	return err
+}
+
+// bump advances the generation of the buckets a committed transaction wrote.
+func (db *DB) bump(buckets map[string]bool) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	old := *db.gens.Load()
+	gens := make(map[string]uint64, len(old)+len(buckets))
+	for b, g := range old {
+		gens[b] = g
+	}
+	for b := range buckets {
+		gens[b]++
+	}
+	db.gens.Store(&gens)
 }
 
 // Watch returns a channel that receives (without blocking the writer, coalesced) after
@@ -101,7 +129,16 @@ func (db *DB) notify() {
 type Tx struct {
 	btx      *bolt.Tx
 	writable bool
-	wrote    bool
+	touched  map[string]bool   // buckets written, in a write transaction
+	gens     map[string]uint64 // bucket generations when a read transaction began
+}
+
+// wrote records a write to bucket.
+func (tx *Tx) wrote(bucket string) {
+	if tx.touched == nil {
+		tx.touched = map[string]bool{}
+	}
+	tx.touched[bucket] = true
 }
 
 // Get decodes the record at bucket/key into v; it returns ErrNotFound when absent.
@@ -139,7 +176,7 @@ func (tx *Tx) Put(bucket, key string, v any) error {
 	if err := b.Put([]byte(key), raw); err != nil {
 		return fmt.Errorf("store: put %s/%s: %w", bucket, key, err)
 	}
-	tx.wrote = true
+	tx.wrote(bucket)
 	return nil
 }
 
@@ -152,7 +189,7 @@ func (tx *Tx) Delete(bucket, key string) error {
 	if err := b.Delete([]byte(key)); err != nil {
 		return fmt.Errorf("store: delete %s/%s: %w", bucket, key, err)
 	}
-	tx.wrote = true
+	tx.wrote(bucket)
 	return nil
 }
 
@@ -162,7 +199,7 @@ func (tx *Tx) NextSequence(bucket string) (uint64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("store: bucket %s: %w", bucket, err)
 	}
-	tx.wrote = true
+	tx.wrote(bucket)
 	return b.NextSequence()
 }
 
