@@ -176,6 +176,7 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	authz.keys = kmsSvc
+	authz.grants = kmsSvc
 	ssmSvc, err := ssm.New(a.db, ssm.Config{
 		Region: cfg.Region, AccountID: AccountID, Keys: authorizedKeys{kms: kmsSvc, authz: authz, region: cfg.Region},
 		Logger: cfg.Logger.With("component", "ssm"),
@@ -228,6 +229,7 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	a.goRun("kms", func() error { return kmsSvc.Run(runCtx) })
 	a.goRun("cloudtrail", func() error { return trail.Run(runCtx) })
 	a.goRun("agent", func() error { return a.agent.Run(runCtx) })
+	a.goRun("taskmeta", func() error { return tm.Run(runCtx, 5*time.Minute) })
 	for _, l := range []net.Listener{a.listener, a.bridgeListener} {
 		if l == nil {
 			continue

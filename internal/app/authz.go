@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -28,7 +29,13 @@ type authorizer struct {
 	parsed   parsedPolicies
 	policies policySource
 	keys     keyPolicySource // nil: KMS key policies are not consulted
+	grants   grantSource     // nil: KMS grants are not consulted
 	now      func() time.Time
+}
+
+// grantSource tells whether a KMS grant allows a principal an action on a key.
+type grantSource interface {
+	GrantAllows(ctx context.Context, keyARN, principalARN, action string, conditions map[string][]string) bool
 }
 
 // keyPolicySource gives the key policy of a KMS key.
@@ -37,13 +44,13 @@ type keyPolicySource interface {
 }
 
 // Authorize implements gateway.Authorizer.
-func (a *authorizer) Authorize(ctx context.Context, p awsapi.Principal, action string, resources []string) error {
-	return a.authorize(ctx, p, action, resources, nil)
+func (a *authorizer) Authorize(ctx context.Context, p awsapi.Principal, az awsapi.Authorization) error {
+	return a.authorize(ctx, p, az, nil)
 }
 
 // authorize is Authorize with extra condition keys (kms:ViaService for a call that a
 // service makes to KMS on the caller's behalf).
-func (a *authorizer) authorize(ctx context.Context, p awsapi.Principal, action string, resources []string, extra map[string][]string) error {
+func (a *authorizer) authorize(ctx context.Context, p awsapi.Principal, az awsapi.Authorization, extra map[string][]string) error {
 	if p.Root {
 		return nil
 	}
@@ -52,6 +59,7 @@ func (a *authorizer) authorize(ctx context.Context, p awsapi.Principal, action s
 		return fmt.Errorf("policies of %s: %w", p.ARN, err)
 	}
 	var identity []*policy.Policy
+	resourceTags := false // whether a policy reads aws:ResourceTag, which costs a lookup
 	for _, doc := range docs {
 		pol, err := a.parsed.parse(doc, policy.Identity)
 		if err != nil {
@@ -59,45 +67,72 @@ func (a *authorizer) authorize(ctx context.Context, p awsapi.Principal, action s
 			continue
 		}
 		identity = append(identity, pol)
+		resourceTags = resourceTags || bytes.Contains(doc, []byte("ResourceTag/"))
 	}
-	req := policy.Request{Action: action, Principal: principalOf(p), Context: a.context(ctx, p)}
+	req := policy.Request{Action: az.Action, Principal: principalOf(p), Context: a.context(ctx, p)}
+	for k, v := range az.Conditions {
+		req.Context[k] = v
+	}
 	for k, v := range extra {
 		req.Context[k] = v
 	}
-	for _, res := range resources {
+	for _, res := range az.Resources {
 		req.Resource = res
+		kp, kpDoc := a.keyPolicy(ctx, az.Action, res)
+		if az.ResourceTags != nil && res != "*" && (resourceTags || bytes.Contains(kpDoc, []byte("ResourceTag/"))) {
+			req.Context = withResourceTags(req.Context, az.ResourceTags(ctx, res))
+		}
 		var d policy.Decision
-		if kp := a.keyPolicy(ctx, action, res); kp != nil {
+		if kp != nil {
 			d = decideKMS(req, identity, kp)
 		} else {
 			d = policy.Decide(req, identity, nil)
 		}
+		if !d.Allowed && !d.ExplicitDeny && kp != nil && a.grants != nil && a.grants.GrantAllows(ctx, res, p.ARN, az.Action, req.Context) {
+			continue // a KMS grant gives what no policy does
+		}
 		if d.Allowed {
 			continue
 		}
-		why := "because no identity-based policy allows the " + action + " action"
+		why := "because no identity-based policy allows the " + az.Action + " action"
 		if d.ExplicitDeny {
 			why = "with an explicit deny in an identity-based policy"
 		}
-		return &gateway.Denied{Message: fmt.Sprintf("User: %s is not authorized to perform: %s on resource: %s %s", p.ARN, action, res, why)}
+		return &gateway.Denied{Message: fmt.Sprintf("User: %s is not authorized to perform: %s on resource: %s %s", p.ARN, az.Action, res, why)}
 	}
 	return nil
 }
 
-// keyPolicy returns the parsed key policy when action is a KMS action on a key.
-func (a *authorizer) keyPolicy(ctx context.Context, action, resource string) *policy.Policy {
+// withResourceTags returns the condition keys with aws:ResourceTag/<key> set to tags
+// (and none left from another resource).
+func withResourceTags(ctx map[string][]string, tags map[string]string) map[string][]string {
+	out := make(map[string][]string, len(ctx)+len(tags))
+	for k, v := range ctx {
+		if !strings.HasPrefix(k, "aws:ResourceTag/") {
+			out[k] = v
+		}
+	}
+	for k, v := range tags {
+		out["aws:ResourceTag/"+k] = []string{v}
+	}
+	return out
+}
+
+// keyPolicy returns the parsed key policy, and its text, when action is a KMS action on
+// a key.
+func (a *authorizer) keyPolicy(ctx context.Context, action, resource string) (*policy.Policy, []byte) {
 	if a.keys == nil || !strings.HasPrefix(action, "kms:") || !strings.Contains(resource, ":key/") {
-		return nil
+		return nil, nil
 	}
 	doc, _, err := a.keys.KeyPolicy(ctx, resource)
 	if err != nil {
-		return nil
+		return nil, nil
 	}
 	kp, err := a.parsed.parse([]byte(doc), policy.KeyPolicy)
 	if err != nil {
-		return nil
+		return nil, nil
 	}
-	return kp
+	return kp, []byte(doc)
 }
 
 // decideKMS decides as KMS does: the key policy must allow the caller itself, or allow
@@ -186,6 +221,7 @@ type keyService interface {
 	EncryptFor(ctx context.Context, keyID string, plaintext []byte, encryptionContext map[string]string) ([]byte, string, error)
 	DecryptFor(ctx context.Context, ciphertext []byte, encryptionContext map[string]string) ([]byte, string, error)
 	KeyPolicy(ctx context.Context, keyID string) (policy, keyARN string, err error)
+	ResourceTags(ctx context.Context, arn string) map[string]string
 }
 
 // authorizedKeys is KMS for SSM's SecureStrings, with the caller's own permission on
@@ -199,7 +235,7 @@ type authorizedKeys struct {
 
 // EncryptFor implements ssm.Keys.
 func (k authorizedKeys) EncryptFor(ctx context.Context, keyID string, plaintext []byte, ec map[string]string) ([]byte, string, error) {
-	if err := k.check(ctx, "kms:Encrypt", keyID); err != nil {
+	if err := k.check(ctx, "kms:Encrypt", keyID, ec); err != nil {
 		return nil, "", err
 	}
 	return k.kms.EncryptFor(ctx, keyID, plaintext, ec)
@@ -208,15 +244,16 @@ func (k authorizedKeys) EncryptFor(ctx context.Context, keyID string, plaintext 
 // DecryptFor implements ssm.Keys.
 func (k authorizedKeys) DecryptFor(ctx context.Context, ciphertext []byte, ec map[string]string) ([]byte, string, error) {
 	if id, ok := kms.BlobKeyID(ciphertext); ok {
-		if err := k.check(ctx, "kms:Decrypt", id); err != nil {
+		if err := k.check(ctx, "kms:Decrypt", id, ec); err != nil {
 			return nil, "", err
 		}
 	}
 	return k.kms.DecryptFor(ctx, ciphertext, ec)
 }
 
-// check authorizes the request's principal for action on the key keyID names.
-func (k authorizedKeys) check(ctx context.Context, action, keyID string) error {
+// check authorizes the request's principal for action on the key keyID names, with the
+// encryption context SSM uses.
+func (k authorizedKeys) check(ctx context.Context, action, keyID string, ec map[string]string) error {
 	p, ok := awsapi.PrincipalFrom(ctx)
 	if !ok || p.Root {
 		return nil
@@ -226,7 +263,7 @@ func (k authorizedKeys) check(ctx context.Context, action, keyID string) error {
 		arn = keyARN
 	}
 	via := map[string][]string{"kms:ViaService": {"ssm." + k.region + ".amazonaws.com"}, "kms:CallerAccount": {p.AccountID}}
-	err := k.authz.authorize(ctx, p, action, []string{arn}, via)
+	err := k.authz.authorize(ctx, p, awsapi.Authorization{Action: action, Resources: []string{arn}, Conditions: kms.EncryptionContextConditions(ec), ResourceTags: k.kms.ResourceTags}, via)
 	var denied *gateway.Denied
 	if errors.As(err, &denied) {
 		return &awsapi.Error{Code: "AccessDeniedException", Message: denied.Message}

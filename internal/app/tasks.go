@@ -42,7 +42,7 @@ func (r secretResolver) Resolve(ctx context.Context, executionRoleArn, valueFrom
 	if !strings.HasPrefix(arn, "arn:") {
 		arn = fmt.Sprintf("arn:aws:ssm:%s:%s:parameter/%s", r.region, r.account, strings.TrimPrefix(valueFrom, "/"))
 	}
-	if err := r.authz.Authorize(ctx, p, "ssm:GetParameters", []string{arn}); err != nil {
+	if err := r.authz.Authorize(ctx, p, awsapi.Authorization{Action: "ssm:GetParameters", Resources: []string{arn}, ResourceTags: r.ssm.ResourceTags}); err != nil {
 		var denied *gateway.Denied
 		if errors.As(err, &denied) {
 			return "", fmt.Errorf("AccessDeniedException: %s", denied.Message)
@@ -76,11 +76,14 @@ func taskInfo(e *ecs.Service) taskmeta.TaskInfo {
 		}
 		cluster := parts[len(parts)-2]
 		out, err := e.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: &cluster, Tasks: []string{taskArn}})
+		if e, ok := awsapi.As(err); ok && e.Code == "ClusterNotFoundException" {
+			return ecs.Task{}, ecs.TaskDefinition{}, fmt.Errorf("%w: %s", taskmeta.ErrTaskNotFound, taskArn)
+		}
 		if err != nil {
 			return ecs.Task{}, ecs.TaskDefinition{}, err
 		}
 		if len(out.Tasks) != 1 {
-			return ecs.Task{}, ecs.TaskDefinition{}, fmt.Errorf("task %s not found", taskArn)
+			return ecs.Task{}, ecs.TaskDefinition{}, fmt.Errorf("%w: %s", taskmeta.ErrTaskNotFound, taskArn)
 		}
 		task := out.Tasks[0]
 		td, err := e.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: &task.TaskDefinitionArn})

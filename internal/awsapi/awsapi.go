@@ -64,6 +64,10 @@ type Service struct {
 	ActionPrefix string
 	// Operations maps operation names to their implementations.
 	Operations map[string]Operation
+	// ResourceTags, when set, returns the tags of one of the service's resources by
+	// ARN (nil when it has none or does not exist), for the aws:ResourceTag/<key>
+	// condition keys of IAM policies.
+	ResourceTags func(ctx context.Context, arn string) map[string]string
 }
 
 // Action returns the IAM action of an operation ("ssm:GetParameter").
@@ -113,6 +117,10 @@ type Operation struct {
 	// AWS's service authorization reference lists them for the operation; nil means
 	// "*". It gets the decoded input and the request's context (for the principal).
 	Resources func(ctx context.Context, in any) []string
+	// Conditions returns the service-specific condition keys of a call
+	// ("kms:EncryptionContext:<key>"); nil when it has none. aws:RequestTag/<key> and
+	// aws:TagKeys come from the input's Tags and TagKeys members without it.
+	Conditions func(ctx context.Context, in any) map[string][]string
 	// Unauthorized operations skip the policy check (sts:GetCallerIdentity, which AWS
 	// always allows).
 	Unauthorized bool
@@ -146,6 +154,22 @@ func Operations(ops ...Operation) map[string]Operation {
 		m[op.Name] = op
 	}
 	return m
+}
+
+// Authorization is what one call asks IAM to allow: an action on resources, with the
+// request's own condition keys.
+type Authorization struct {
+	// Action is the IAM action ("ssm:GetParameter").
+	Action string
+	// Resources are the ARNs the action is on; ["*"] when it is on none.
+	Resources []string
+	// Conditions are the request's condition keys (aws:RequestTag/<key>,
+	// aws:TagKeys, kms:EncryptionContext:<key>...), besides the global ones the
+	// authorizer knows itself.
+	Conditions map[string][]string
+	// ResourceTags returns a resource's tags for aws:ResourceTag/<key>; nil when
+	// the service has no tagged resources.
+	ResourceTags func(ctx context.Context, arn string) map[string]string
 }
 
 // Principal is the authenticated caller of a request.

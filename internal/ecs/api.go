@@ -9,6 +9,7 @@ func (s *Service) API() *awsapi.Service {
 		SigningName:    "ecs",
 		TargetPrefix:   "AmazonEC2ContainerServiceV20141113",
 		Protocols:      []awsapi.Protocol{awsapi.JSON11},
+		ResourceTags:   s.ResourceTags,
 		ErrorNamespace: "",
 		Operations: s.withResources(awsapi.Operations(
 			awsapi.Op("CreateCluster", s.CreateCluster),

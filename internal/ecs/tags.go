@@ -174,3 +174,19 @@ func editTagsOf[T any](tx *store.Tx, bucket, key string, write bool, tags func(*
 	}
 	return true, nil
 }
+
+// ResourceTags returns the tags of the ECS resource an ARN names, for
+// aws:ResourceTag/<key>; nil when there is no such resource.
+func (s *Service) ResourceTags(ctx context.Context, arn string) map[string]string {
+	var tags map[string]string
+	_ = s.view(ctx, func(tx *store.Tx) error {
+		return s.editTags(tx, arn, false, func(t *[]Tag) error {
+			tags = make(map[string]string, len(*t))
+			for _, tag := range *t {
+				tags[tag.Key] = tag.Value
+			}
+			return nil
+		})
+	})
+	return tags
+}

@@ -10,6 +10,7 @@ func (s *Service) API() *awsapi.Service {
 		QueryVersion: "2015-12-01",
 		XMLNamespace: "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/",
 		Protocols:    []awsapi.Protocol{awsapi.Query},
+		ResourceTags: s.ResourceTags,
 		Operations: s.withResources(awsapi.Operations(
 			awsapi.Op("CreateLoadBalancer", s.CreateLoadBalancer),
 			awsapi.Op("DescribeLoadBalancers", s.DescribeLoadBalancers),

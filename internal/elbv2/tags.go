@@ -253,3 +253,21 @@ func tagNotFound(kind, arn string) error {
 		return errCode("RuleNotFound", "Rule '%s' not found", arn)
 	}
 }
+
+// ResourceTags returns the tags of the load balancer, target group, listener or rule an
+// ARN names, for aws:ResourceTag/<key>; nil when there is no such resource.
+func (s *Service) ResourceTags(ctx context.Context, arn string) map[string]string {
+	var tags map[string]string
+	_ = s.view(ctx, func(tx *store.Tx) error {
+		return s.editTags(tx, arn, false, func(t *[]Tag) error {
+			tags = make(map[string]string, len(*t))
+			for _, tag := range *t {
+				if tag.Key != nil {
+					tags[*tag.Key] = deref(tag.Value)
+				}
+			}
+			return nil
+		})
+	})
+	return tags
+}

@@ -77,10 +77,11 @@ type denyAll struct {
 	asked []string
 }
 
-func (d *denyAll) Authorize(_ context.Context, p awsapi.Principal, action string, resources []string) error {
+func (d *denyAll) Authorize(_ context.Context, p awsapi.Principal, a awsapi.Authorization) error {
+	action := a.Action
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.asked = append(d.asked, action+" "+strings.Join(resources, ","))
+	d.asked = append(d.asked, action+" "+strings.Join(a.Resources, ","))
 	if d.allow[action] {
 		return nil
 	}

@@ -52,7 +52,7 @@ type Authenticator interface {
 type Authorizer interface {
 	// Authorize returns nil when allowed, *Denied when not, and any other error when
 	// it could not decide (an internal failure).
-	Authorize(ctx context.Context, p awsapi.Principal, action string, resources []string) error
+	Authorize(ctx context.Context, p awsapi.Principal, a awsapi.Authorization) error
 }
 
 // Denied is an authorization refusal; its Message is sent to the client, in AWS's
@@ -375,7 +375,18 @@ func (g *Gateway) authorize(ctx context.Context, c *call) *awsapi.Error {
 			resources = r
 		}
 	}
-	err := g.authz.Authorize(ctx, *c.principal, c.svc.Action(c.opName), resources)
+	conditions := requestTags(c.input)
+	if c.op.Conditions != nil {
+		for k, v := range c.op.Conditions(ctx, c.input) {
+			if conditions == nil {
+				conditions = map[string][]string{}
+			}
+			conditions[k] = v
+		}
+	}
+	err := g.authz.Authorize(ctx, *c.principal, awsapi.Authorization{
+		Action: c.svc.Action(c.opName), Resources: resources, Conditions: conditions, ResourceTags: c.svc.ResourceTags,
+	})
 	if err == nil {
 		return nil
 	}

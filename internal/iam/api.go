@@ -59,6 +59,7 @@ func (s *Service) API() *awsapi.Service {
 		QueryVersion: "2010-05-08",
 		XMLNamespace: "https://iam.amazonaws.com/doc/2010-05-08/",
 		Protocols:    []awsapi.Protocol{awsapi.Query},
+		ResourceTags: s.ResourceTags,
 		Operations:   s.withResources(awsapi.Operations(ops...)),
 	}
 }

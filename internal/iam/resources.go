@@ -187,3 +187,36 @@ func (s *Service) withResources(ops map[string]awsapi.Operation) map[string]awsa
 	}
 	return ops
 }
+
+// ResourceTags returns the tags of the user or role an IAM ARN names, for
+// aws:ResourceTag/<key>; nil for other resources.
+func (s *Service) ResourceTags(ctx context.Context, arn string) map[string]string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[2] != "iam" {
+		return nil
+	}
+	kind, rest, _ := strings.Cut(parts[5], "/")
+	name := rest[strings.LastIndexByte(rest, '/')+1:]
+	var tags []Tag
+	_ = s.view(ctx, func(tx *store.Tx) error {
+		switch kind {
+		case "user":
+			if u, err := getUser(tx, name); err == nil {
+				tags = u.Tags
+			}
+		case "role":
+			if r, err := getRole(tx, name); err == nil {
+				tags = r.Tags
+			}
+		}
+		return nil
+	})
+	if tags == nil {
+		return nil
+	}
+	out := make(map[string]string, len(tags))
+	for _, t := range tags {
+		out[t.Key] = t.Value
+	}
+	return out
+}

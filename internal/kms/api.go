@@ -9,6 +9,7 @@ func (s *Service) API() *awsapi.Service {
 		SigningName:  "kms",
 		TargetPrefix: "TrentService",
 		Protocols:    []awsapi.Protocol{awsapi.JSON11},
+		ResourceTags: s.ResourceTags,
 		Operations: s.withResources(awsapi.Operations(
 			awsapi.Op("CreateKey", s.CreateKey),
 			awsapi.Op("DescribeKey", s.DescribeKey),

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/wharf-dev/wharf/internal/awsapi"
+	"github.com/wharf-dev/wharf/internal/store"
 )
 
 // resources returns the parameter ARNs an operation is authorized on, as the service
@@ -75,4 +76,25 @@ func (s *Service) withResources(ops map[string]awsapi.Operation) map[string]awsa
 		ops[name] = op
 	}
 	return ops
+}
+
+// ResourceTags returns the tags of the parameter an ARN names, for aws:ResourceTag/<key>.
+func (s *Service) ResourceTags(ctx context.Context, arn string) map[string]string {
+	name, ok := strings.CutPrefix(arn, s.arnPrefix()+"parameter")
+	if !ok {
+		return nil
+	}
+	var tags map[string]string
+	_ = s.view(ctx, func(tx *store.Tx) error {
+		p, _, err := s.find(tx, reference{name: strings.TrimPrefix(name, "/"), fromARN: true})
+		if err != nil {
+			return nil
+		}
+		tags = make(map[string]string, len(p.Tags))
+		for _, t := range p.Tags {
+			tags[t.Key] = t.Value
+		}
+		return nil
+	})
+	return tags
 }

@@ -85,6 +85,7 @@ func (s *Service) API() *awsapi.Service {
 		SigningName:  "ssm",
 		TargetPrefix: "AmazonSSM",
 		Protocols:    []awsapi.Protocol{awsapi.JSON11},
+		ResourceTags: s.ResourceTags,
 		Operations: s.withResources(awsapi.Operations(
 			awsapi.Op("PutParameter", s.PutParameter),
 			awsapi.Op("GetParameter", s.GetParameter),

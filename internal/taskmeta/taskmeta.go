@@ -179,6 +179,59 @@ func (s *Server) Revoke(ctx context.Context, taskArn string) error {
 	return nil
 }
 
+// ErrTaskNotFound is what a TaskInfo returns for a task ECS does not know.
+var ErrTaskNotFound = errors.New("taskmeta: task not found")
+
+// Sweep revokes the tokens of tasks that have stopped or are gone: the agent revokes a
+// task's token when it sees the task stop, but a task that stopped while Wharf was
+// down, or whose record was deleted, would keep its token otherwise. It returns how
+// many it revoked. Tasks whose state cannot be read keep their tokens.
+func (s *Server) Sweep(ctx context.Context) (int, error) {
+	if s.cfg.Tasks == nil {
+		return 0, nil
+	}
+	var arns []string
+	err := s.db.View(func(tx *store.Tx) error {
+		return tx.Scan(BucketTasks, "", func(arn string, _ []byte) error {
+			arns = append(arns, arn)
+			return nil
+		})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("taskmeta: sweep: %w", err)
+	}
+	n := 0
+	for _, arn := range arns {
+		task, _, err := s.cfg.Tasks(ctx, arn)
+		switch {
+		case errors.Is(err, ErrTaskNotFound), err == nil && task.LastStatus == "STOPPED":
+			if err := s.Revoke(ctx, arn); err != nil {
+				return n, err
+			}
+			n++
+		case err != nil && ctx.Err() != nil:
+			return n, ctx.Err()
+		}
+	}
+	return n, nil
+}
+
+// Run sweeps stale tokens at start and then every interval until ctx ends.
+func (s *Server) Run(ctx context.Context, interval time.Duration) error {
+	for {
+		if n, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("sweeping task tokens", "err", err)
+		} else if n > 0 {
+			s.log.Info("revoked the tokens of stopped tasks", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(interval):
+		}
+	}
+}
+
 // lookup returns the record of a token; ok is false for an unknown token.
 func (s *Server) lookup(token string) (rec tokenRecord, ok bool, err error) {
 	if token == "" {

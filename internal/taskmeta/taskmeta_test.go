@@ -121,7 +121,7 @@ func (f *fixture) newServer() *Server {
 		Tasks: func(ctx context.Context, arn string) (ecs.Task, ecs.TaskDefinition, error) {
 			nt, ok := f.tasks[arn]
 			if !ok {
-				return ecs.Task{}, ecs.TaskDefinition{}, errors.New("no such task")
+				return ecs.Task{}, ecs.TaskDefinition{}, ErrTaskNotFound
 			}
 			return nt.Task, nt.TaskDefinition, nil
 		},
@@ -528,5 +528,32 @@ func TestHandlerStripped(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 {
 		t.Errorf("status %d, want 200", resp.StatusCode)
+	}
+}
+
+// TestSweepRevokesStaleTokens: the tokens of stopped and vanished tasks are revoked;
+// a running task keeps its token.
+func TestSweepRevokesStaleTokens(t *testing.T) {
+	f := newFixture(t)
+	const stopped = "arn:aws:ecs:us-east-1:000000000000:task/default/stopped0000000000000000000000000"
+	const gone = "arn:aws:ecs:us-east-1:000000000000:task/default/gone00000000000000000000000000000"
+	f.tasks[taskA] = sampleTask()
+	st := sampleTask()
+	st.Task.TaskArn, st.Task.LastStatus = stopped, "STOPPED"
+	f.tasks[stopped] = st
+	live := f.issue(t, taskA, roleA)
+	dead := f.issue(t, stopped, roleA)
+	vanished := f.issue(t, gone, roleA)
+	n, err := f.srv.Sweep(context.Background())
+	if err != nil || n != 2 {
+		t.Fatalf("Sweep: %d revoked, %v; want 2", n, err)
+	}
+	if status := f.get(t, "/_wharf/task/credentials", live, nil); status != 200 {
+		t.Errorf("running task after the sweep: status %d, want 200", status)
+	}
+	for _, tok := range []string{dead, vanished} {
+		if status := f.get(t, "/_wharf/task/credentials", tok, nil); status != 403 {
+			t.Errorf("stale token after the sweep: status %d, want 403", status)
+		}
 	}
 }
