@@ -22,9 +22,9 @@ func denied(t *testing.T, what string, err error) {
 	}
 }
 
-// TestConditionKeys: aws:ResourceTag, aws:RequestTag and kms:EncryptionContext
-// conditions in identity policies see the tags of the resource and of the request
-// and the encryption context of the call.
+// TestConditionKeys: aws:ResourceTag, aws:RequestTag, ssm:Overwrite and
+// kms:EncryptionContext conditions in identity policies see the tags of the resource
+// and of the request, the call's options and its encryption context.
 func TestConditionKeys(t *testing.T) {
 	s := startServer(t, t.TempDir(), "process")
 	ctx := context.Background()
@@ -38,6 +38,7 @@ func TestConditionKeys(t *testing.T) {
 	id, secret := newUser(t, s, "web", `{"Version":"2012-10-17","Statement":[
 		{"Effect":"Allow","Action":"ssm:GetParameter","Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/team":"web"}}},
 		{"Effect":"Allow","Action":"ssm:PutParameter","Resource":"*","Condition":{"StringEquals":{"aws:RequestTag/team":"web"}}},
+		{"Effect":"Deny","Action":"ssm:PutParameter","Resource":"*","Condition":{"Bool":{"ssm:Overwrite":"true"}}},
 		{"Effect":"Allow","Action":["kms:Encrypt","kms:Decrypt"],"Resource":"*","Condition":{"StringEquals":{"kms:EncryptionContext:app":"web"}}}]}`)
 	web := s.configAs(id, secret, "")
 	ssmc := awsssm.NewFromConfig(web)
@@ -56,6 +57,8 @@ func TestConditionKeys(t *testing.T) {
 		t.Fatalf("PutParameter tagging team=web: %v", err)
 	}
 	denied(t, "PutParameter tagging team=db", put("/app/web/other", "db"))
+	_, err = ssmc.PutParameter(ctx, &awsssm.PutParameterInput{Name: aws.String("/app/web/new"), Value: aws.String("y"), Overwrite: aws.Bool(true)})
+	denied(t, "PutParameter with Overwrite, denied on ssm:Overwrite", err)
 
 	key, err := awskms.NewFromConfig(s.awsConfig()).CreateKey(ctx, &awskms.CreateKeyInput{})
 	if err != nil {

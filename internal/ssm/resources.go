@@ -2,6 +2,7 @@ package ssm
 
 import (
 	"context"
+	"strconv"
 	"strings"
 
 	"github.com/wharf-dev/wharf/internal/awsapi"
@@ -73,6 +74,7 @@ func (s *Service) withResources(ops map[string]awsapi.Operation) map[string]awsa
 		if name != "DescribeParameters" {
 			op.Resources = s.resources
 		}
+		op.Conditions = conditions
 		ops[name] = op
 	}
 	return ops
@@ -97,4 +99,16 @@ func (s *Service) ResourceTags(ctx context.Context, arn string) map[string]strin
 		return nil
 	})
 	return tags
+}
+
+// conditions returns SSM's condition keys of a call: ssm:Overwrite for PutParameter and
+// ssm:Recursive for GetParametersByPath, as "true" or "false".
+func conditions(_ context.Context, in any) map[string][]string {
+	switch v := in.(type) {
+	case *PutParameterInput:
+		return map[string][]string{"ssm:Overwrite": {strconv.FormatBool(deref(v.Overwrite))}}
+	case *GetParametersByPathInput:
+		return map[string][]string{"ssm:Recursive": {strconv.FormatBool(deref(v.Recursive))}}
+	}
+	return nil
 }
