@@ -182,7 +182,7 @@ func Wrk(r Request, conns int, d time.Duration) (WrkResult, error) {
 	// The body may be binary (CBOR): Lua's decimal escapes carry any byte.
 	var body strings.Builder
 	for _, b := range r.Body {
-		fmt.Fprintf(&body, "\\%d", b)
+		fmt.Fprintf(&body, "\\%03d", b)
 	}
 	fmt.Fprintf(script, "wrk.method = \"POST\"\nwrk.body = \"%s\"\n", body.String())
 	for k := range r.Header {
