@@ -26,6 +26,13 @@ func (s *Service) resources(_ context.Context, in any) []string {
 		return nil
 	}
 	if strings.HasPrefix(name, "arn:") {
+		// A trail ARN of this region and account is resolved by its name (trailName),
+		// whatever its partition: authorize on the ARN CloudTrail gives the trail.
+		parts := strings.SplitN(name, ":", 6)
+		if len(parts) == 6 && parts[2] == "cloudtrail" && parts[3] == s.region && parts[4] == s.account &&
+			strings.HasPrefix(parts[5], "trail/") {
+			return []string{s.trailARN(strings.TrimPrefix(parts[5], "trail/"))}
+		}
 		return []string{name}
 	}
 	return []string{s.trailARN(name)}

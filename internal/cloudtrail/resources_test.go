@@ -26,6 +26,10 @@ func TestResources(t *testing.T) {
 		{"StartLogging", &NameInput{Name: aws.String("main")}, []string{arn}},
 		{"StopLogging", &NameInput{Name: aws.String(arn)}, []string{arn}},
 		{"StopLogging", &NameInput{Name: aws.String("")}, nil},
+		// An ARN of this region and account is resolved by its name whatever its
+		// partition: it is authorized as the trail's own ARN.
+		{"StopLogging", &NameInput{Name: aws.String("arn:aws-cn:cloudtrail:" + e.s.region + ":" + e.s.account + ":trail/main")}, []string{arn}},
+		{"UpdateTrail", &UpdateTrailInput{Name: aws.String("arn:aws-cn:cloudtrail:" + e.s.region + ":" + e.s.account + ":trail/main")}, []string{arn}},
 		{"DescribeTrails", &DescribeTrailsInput{TrailNameList: []string{"main"}}, nil},
 		{"ListTrails", &ListTrailsInput{}, nil},
 		{"LookupEvents", &LookupEventsInput{}, nil},

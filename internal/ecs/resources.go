@@ -5,13 +5,15 @@ import (
 	"strings"
 
 	"github.com/wharf-dev/wharf/internal/awsapi"
+	"github.com/wharf-dev/wharf/internal/store"
 )
 
 // Authorization resources, after the service authorization reference for Amazon ECS:
 //
 //	CreateCluster, DeleteCluster, DescribeClusters,
 //	UpdateClusterSettings, ListContainerInstances     cluster
-//	DeleteTaskDefinitions, RunTask                    task-definition
+//	RegisterTaskDefinition, DeleteTaskDefinitions,
+//	RunTask                                           task-definition
 //	StopTask, DescribeTasks                           task
 //	ListTasks                                         container-instance (when one is named)
 //	CreateService, UpdateService, DeleteService,
@@ -19,13 +21,17 @@ import (
 //	DescribeContainerInstances                        container-instance
 //	TagResource, UntagResource, ListTagsForResource   the resource ARN
 //
-// ListClusters, RegisterTaskDefinition, DescribeTaskDefinition, ListTaskDefinitions,
-// ListTaskDefinitionFamilies, DeregisterTaskDefinition and ListServices are
-// authorized on "*" (nil).
+// ListClusters, DescribeTaskDefinition, ListTaskDefinitions, ListTaskDefinitionFamilies,
+// DeregisterTaskDefinition and ListServices are authorized on "*" (nil).
+//
+// A task definition ARN names one revision (task-definition/<family>:<revision>):
+// RegisterTaskDefinition is authorized on the revision it is about to register, and
+// RunTask given a family alone on the family's latest ACTIVE revision, which is what
+// ECS resolves the family to before authorizing since March 2024.
 
 // resources returns the ARNs an ECS operation is authorized on; nil means "*".
 // Resources are given by name or ARN; a missing cluster is "default".
-func (s *Service) resources(_ context.Context, in any) []string {
+func (s *Service) resources(ctx context.Context, in any) []string {
 	switch v := in.(type) {
 	case *CreateClusterInput:
 		return []string{s.clusterARN(s.clusterRef(v.ClusterName))}
@@ -45,10 +51,12 @@ func (s *Service) resources(_ context.Context, in any) []string {
 	case *ListContainerInstancesInput:
 		return []string{s.clusterARN(s.clusterRef(v.Cluster))}
 
+	case *RegisterTaskDefinitionInput:
+		return s.nextTaskDefARN(ctx, deref(v.Family))
 	case *DeleteTaskDefinitionsInput:
 		return s.taskDefARNs(v.TaskDefinitions)
 	case *RunTaskInput:
-		return s.taskDefARNs([]string{deref(v.TaskDefinition)})
+		return s.latestTaskDefARN(ctx, deref(v.TaskDefinition))
 
 	case *StopTaskInput:
 		return s.childARNs("task", v.Cluster, []string{deref(v.Task)})
@@ -70,11 +78,11 @@ func (s *Service) resources(_ context.Context, in any) []string {
 		return s.childARNs("container-instance", v.Cluster, v.ContainerInstances)
 
 	case *TagResourceInput:
-		return nonEmpty(deref(v.ResourceArn))
+		return nonEmpty(s.canonicalARN(deref(v.ResourceArn)))
 	case *UntagResourceInput:
-		return nonEmpty(deref(v.ResourceArn))
+		return nonEmpty(s.canonicalARN(deref(v.ResourceArn)))
 	case *ListTagsForResourceInput:
-		return nonEmpty(deref(v.ResourceArn))
+		return nonEmpty(s.canonicalARN(deref(v.ResourceArn)))
 	}
 	return nil
 }
@@ -97,7 +105,10 @@ func (s *Service) clusterRef(ref *string) string {
 }
 
 // childARNs returns the ARNs of tasks, services or container instances of a cluster,
-// given by id/name or ARN; ARNs are kept as given and empty references are skipped.
+// given by id/name or ARN, in the reference's format <kind>/<cluster>/<id or name>:
+// an ARN of the older short format (<kind>/<id>), which the operations accept for the
+// call's cluster, gets that cluster, so that a policy on the cluster's resources
+// governs it; ARNs are made canonical (canonicalARN); empty references are skipped.
 func (s *Service) childARNs(kind string, cluster *string, refs []string) []string {
 	c := s.clusterRef(cluster)
 	out := make([]string, 0, len(refs))
@@ -105,7 +116,10 @@ func (s *Service) childARNs(kind string, cluster *string, refs []string) []strin
 		switch {
 		case ref == "":
 		case strings.HasPrefix(ref, "arn:"):
-			out = append(out, ref)
+			if r, ok := s.parseARN(ref); ok && r.kind == kind && r.cluster == "" {
+				ref = s.arn(kind + "/" + c + "/" + r.name)
+			}
+			out = append(out, s.canonicalARN(ref))
 		default:
 			out = append(out, s.arn(kind+"/"+c+"/"+ref))
 		}
@@ -121,7 +135,7 @@ func (s *Service) taskDefARNs(refs []string) []string {
 		switch {
 		case ref == "":
 		case strings.HasPrefix(ref, "arn:"):
-			out = append(out, ref)
+			out = append(out, s.canonicalARN(ref))
 		case strings.Contains(ref, ":"):
 			out = append(out, s.arn("task-definition/"+ref))
 		default:
@@ -129,6 +143,55 @@ func (s *Service) taskDefARNs(refs []string) []string {
 		}
 	}
 	return out
+}
+
+// nextTaskDefARN returns the ARN of the revision RegisterTaskDefinition would register
+// for family (the one after its last), or nil ("*") without a family; the operation
+// itself rejects an invalid one.
+func (s *Service) nextTaskDefARN(ctx context.Context, family string) []string {
+	if family == "" {
+		return nil
+	}
+	fam := familyRecord{Family: family}
+	// A failed read counts as a new family; the operation reports the store's error.
+	_ = s.view(ctx, func(tx *store.Tx) error {
+		_, err := get(tx, bucketFamilies, family, &fam)
+		return err
+	})
+	return []string{s.taskDefARN(family, fam.LastRevision+1)}
+}
+
+// latestTaskDefARN returns the ARN RunTask is authorized on: the task definition named
+// by ARN or "family:revision", or for a family alone its latest ACTIVE revision
+// ("family:*" when it has none, and the call fails after authorization).
+func (s *Service) latestTaskDefARN(ctx context.Context, ref string) []string {
+	if ref == "" || strings.Contains(ref, ":") {
+		return s.taskDefARNs([]string{ref})
+	}
+	var arn string
+	// A failed read leaves arn empty; the operation itself reports the store's error.
+	_ = s.view(ctx, func(tx *store.Tx) error {
+		rec, found, err := s.lookupTaskDef(tx, ref)
+		if found {
+			arn = rec.Def.TaskDefinitionArn
+		}
+		return err
+	})
+	if arn == "" {
+		return s.taskDefARNs([]string{ref})
+	}
+	return []string{arn}
+}
+
+// canonicalARN returns an ECS ARN of this region and account as ECS writes it
+// ("arn:aws:ecs:..."): parseARN accepts any partition, and the operations act on the
+// resource whatever partition the caller wrote, so the authorization must see the ARN
+// a policy names. Other ARNs, which the operations do not resolve, are kept as given.
+func (s *Service) canonicalARN(arn string) string {
+	if _, ok := s.parseARN(arn); !ok {
+		return arn
+	}
+	return s.arn(strings.SplitN(arn, ":", 6)[5])
 }
 
 // nonEmpty returns arn as a one-element list, or nil ("*") when it is empty.
@@ -144,9 +207,8 @@ func nonEmpty(arn string) []string {
 func (s *Service) withResources(ops map[string]awsapi.Operation) map[string]awsapi.Operation {
 	for name, op := range ops {
 		switch name {
-		case "ListClusters", "RegisterTaskDefinition", "DescribeTaskDefinition",
-			"ListTaskDefinitions", "ListTaskDefinitionFamilies",
-			"DeregisterTaskDefinition", "ListServices":
+		case "ListClusters", "DescribeTaskDefinition", "ListTaskDefinitions",
+			"ListTaskDefinitionFamilies", "DeregisterTaskDefinition", "ListServices":
 		default:
 			op.Resources = s.resources
 		}

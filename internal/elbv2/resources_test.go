@@ -49,6 +49,13 @@ func TestResources(t *testing.T) {
 		{"DescribeTargetHealth", &DescribeTargetHealthInput{TargetGroupArn: aws.String(tg)}, nil},
 		{"DescribeTags", &DescribeTagsInput{ResourceArns: []string{lb}}, nil},
 		{"DescribeAccountLimits", &DescribeAccountLimitsInput{}, nil},
+		// The reference gives the Describe* actions no resource type, even when the call
+		// names one: they are authorized on "*".
+		{"DescribeLoadBalancerAttributes", &DescribeLoadBalancerAttributesInput{LoadBalancerArn: aws.String(lb)}, nil},
+		{"DescribeTargetGroups", &DescribeTargetGroupsInput{TargetGroupArns: []string{tg}}, nil},
+		{"DescribeTargetGroupAttributes", &DescribeTargetGroupAttributesInput{TargetGroupArn: aws.String(tg)}, nil},
+		{"DescribeListeners", &DescribeListenersInput{ListenerArns: []string{ln}}, nil},
+		{"DescribeRules", &DescribeRulesInput{RuleArns: []string{rule}}, nil},
 	}
 	ops := e.s.API().Operations
 	for _, tc := range tests {

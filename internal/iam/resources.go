@@ -10,10 +10,12 @@ import (
 
 // resources returns the ARNs an IAM operation is authorized on, as the service
 // authorization reference for IAM lists them: the user, group or role the call is
-// about (Attach*, Put* and the other inline and managed policy calls of an identity
-// included), the managed policy of the policy calls, the owner of the access key of the
+// about, the managed policy of the policy calls, the owner of the access key of the
 // access key calls, and nil ("*") for the listings without a target (ListUsers,
-// ListRoles, ListGroups, ListPolicies, GetAccountSummary).
+// ListRoles, ListGroups, ListPolicies, GetAccountSummary). The Attach*, Put* and other
+// policy calls of a user, group or role have identityResources instead. UpdateUser that
+// renames or moves a user is also authorized on the user's new ARN: the IAM API
+// reference has the requester need permission on both the source and the target.
 func (s *Service) resources(ctx context.Context, in any) []string {
 	var arn string
 	switch v := in.(type) {
@@ -22,7 +24,7 @@ func (s *Service) resources(ctx context.Context, in any) []string {
 	case *GetUserInput:
 		arn = s.userOrCaller(ctx, v.UserName, true)
 	case *UpdateUserInput:
-		arn = s.storedARN(userKind, v.UserName)
+		return s.updateUserARNs(v)
 	case *DeleteUserInput:
 		arn = s.storedARN(userKind, v.UserName)
 	case *TagUserInput:
@@ -73,20 +75,37 @@ func (s *Service) resources(ctx context.Context, in any) []string {
 		arn = s.storedARN(roleKind, v.RoleName)
 	case *UntagRoleInput:
 		arn = s.storedARN(roleKind, v.RoleName)
-
-	case *AttachPolicyInput:
-		arn = s.identityARN(v.UserName, v.GroupName, v.RoleName)
-	case *ListAttachedPoliciesInput:
-		arn = s.identityARN(v.UserName, v.GroupName, v.RoleName)
-	case *InlinePolicyInput:
-		arn = s.identityARN(v.UserName, v.GroupName, v.RoleName)
-	case *ListInlinePoliciesInput:
-		arn = s.identityARN(v.UserName, v.GroupName, v.RoleName)
 	}
 	if arn == "" {
 		return nil
 	}
 	return []string{arn}
+}
+
+// updateUserARNs returns the ARNs UpdateUser is authorized on: the user's, and when
+// NewUserName or NewPath changes it, the ARN the user will have (nil without a name).
+func (s *Service) updateUserARNs(in *UpdateUserInput) []string {
+	old := s.storedARN(userKind, in.UserName)
+	if old == "" {
+		return nil
+	}
+	i := strings.Index(old, ":user/")
+	if i < 0 || (deref(in.NewUserName) == "" && deref(in.NewPath) == "") {
+		return []string{old}
+	}
+	rest := old[i+len(":user"):] // "/path/name"
+	j := strings.LastIndexByte(rest, '/')
+	path, name := rest[:j+1], rest[j+1:]
+	if p := deref(in.NewPath); p != "" {
+		path = p
+	}
+	if n := deref(in.NewUserName); n != "" {
+		name = n
+	}
+	if renamed := s.arn("user", path, name); renamed != old {
+		return []string{old, renamed}
+	}
+	return []string{old}
 }
 
 // newARN is the ARN an entity created with path and name will have ("" without a name).
@@ -131,17 +150,47 @@ func (s *Service) storedARN(k kind, name *string) string {
 	return arn
 }
 
-// identityARN is the ARN of the user, group or role an attached or inline policy call
-// names (each operation has one of the three members).
-func (s *Service) identityARN(user, group, role *string) string {
-	switch {
-	case user != nil:
-		return s.storedARN(userKind, user)
-	case group != nil:
-		return s.storedARN(groupKind, group)
-	default:
-		return s.storedARN(roleKind, role)
+// identityResources returns the Resources function of the attached and inline policy
+// operations of identities of kind k (policyOps): they are authorized on the user,
+// group or role named by k's member, the one the operation acts on. Their inputs carry
+// all three members, so the operation, not the input, must pick it: AttachRolePolicy
+// with a UserName as well is still about the role.
+func (s *Service) identityResources(k kind) func(context.Context, any) []string {
+	return func(ctx context.Context, in any) []string {
+		var user, group, role *string
+		switch v := in.(type) {
+		case *AttachPolicyInput:
+			user, group, role = v.UserName, v.GroupName, v.RoleName
+		case *ListAttachedPoliciesInput:
+			user, group, role = v.UserName, v.GroupName, v.RoleName
+		case *InlinePolicyInput:
+			user, group, role = v.UserName, v.GroupName, v.RoleName
+		case *ListInlinePoliciesInput:
+			user, group, role = v.UserName, v.GroupName, v.RoleName
+		default:
+			return s.resources(ctx, in)
+		}
+		name := map[string]*string{"user": user, "group": group, "role": role}[k.label]
+		if arn := s.storedARN(k, name); arn != "" {
+			return []string{arn}
+		}
+		return nil
 	}
+}
+
+// identityKind returns the kind of identity a policy operation of policyOps acts on.
+func identityKind(op string) (kind, bool) {
+	for _, c := range []struct {
+		title string
+		k     kind
+	}{{"User", userKind}, {"Group", groupKind}, {"Role", roleKind}} {
+		switch op {
+		case "Attach" + c.title + "Policy", "Detach" + c.title + "Policy", "ListAttached" + c.title + "Policies",
+			"Put" + c.title + "Policy", "Get" + c.title + "Policy", "List" + c.title + "Policies", "Delete" + c.title + "Policy":
+			return c.k, true
+		}
+	}
+	return kind{}, false
 }
 
 // userOrCaller is the named user's ARN or, without a name, the caller's own: any
@@ -183,6 +232,9 @@ func (s *Service) keyOwnerARN(id *string) string {
 func (s *Service) withResources(ops map[string]awsapi.Operation) map[string]awsapi.Operation {
 	for name, op := range ops {
 		op.Resources = s.resources
+		if k, ok := identityKind(name); ok {
+			op.Resources = s.identityResources(k)
+		}
 		ops[name] = op
 	}
 	return ops

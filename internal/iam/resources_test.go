@@ -53,7 +53,14 @@ func TestResources(t *testing.T) {
 		{"GetUser", ctx, &iam.GetUserInput{UserName: aws.String("ALICE")}, []string{alice}},
 		{"GetUser", ctx, &iam.GetUserInput{UserName: aws.String("ghost")}, []string{arn + "user/ghost"}},
 		{"GetUser", asRoot, &iam.GetUserInput{}, []string{arn + "root"}},
-		{"UpdateUser", ctx, &iam.UpdateUserInput{UserName: aws.String("alice"), NewUserName: aws.String("al")}, []string{alice}},
+		// Renaming or moving a user needs permission on the user and on its new ARN.
+		{"UpdateUser", ctx, &iam.UpdateUserInput{UserName: aws.String("alice"), NewUserName: aws.String("al")}, []string{alice, arn + "user/eng/al"}},
+		{"UpdateUser", ctx, &iam.UpdateUserInput{UserName: aws.String("alice"), NewPath: aws.String("/ops/")}, []string{alice, arn + "user/ops/alice"}},
+		{"UpdateUser", ctx, &iam.UpdateUserInput{UserName: aws.String("alice"), NewUserName: aws.String("al"), NewPath: aws.String("/")}, []string{alice, arn + "user/al"}},
+		{"UpdateUser", ctx, &iam.UpdateUserInput{UserName: aws.String("alice"), NewPath: aws.String("/eng/")}, []string{alice}},
+		{"UpdateUser", ctx, &iam.UpdateUserInput{UserName: aws.String("alice")}, []string{alice}},
+		{"UpdateUser", ctx, &iam.UpdateUserInput{UserName: aws.String("ghost"), NewUserName: aws.String("spirit")}, []string{arn + "user/ghost", arn + "user/spirit"}},
+		{"UpdateUser", ctx, &iam.UpdateUserInput{}, nil},
 		{"DeleteUser", ctx, &iam.DeleteUserInput{UserName: aws.String("alice")}, []string{alice}},
 		{"TagUser", ctx, &iam.TagUserInput{UserName: aws.String("alice")}, []string{alice}},
 		{"ListUserTags", ctx, &iam.ListUserTagsInput{UserName: aws.String("alice")}, []string{alice}},
@@ -96,6 +103,15 @@ func TestResources(t *testing.T) {
 		{"PutRolePolicy", ctx, &iam.InlinePolicyInput{RoleName: aws.String("deployer"), PolicyName: aws.String("i")}, []string{role}},
 		{"GetUserPolicy", ctx, &iam.InlinePolicyInput{UserName: aws.String("alice"), PolicyName: aws.String("i")}, []string{alice}},
 		{"ListGroupPolicies", ctx, &iam.ListInlinePoliciesInput{GroupName: aws.String("devs")}, []string{devs}},
+		// The operation, not the input, picks the identity: a stray member of another kind
+		// does not move the authorization to another resource.
+		{"AttachRolePolicy", ctx, &iam.AttachPolicyInput{UserName: aws.String("alice"), RoleName: aws.String("deployer"), PolicyArn: aws.String(managed)}, []string{role}},
+		{"DetachRolePolicy", ctx, &iam.AttachPolicyInput{GroupName: aws.String("devs"), RoleName: aws.String("deployer"), PolicyArn: aws.String(managed)}, []string{role}},
+		{"PutGroupPolicy", ctx, &iam.InlinePolicyInput{UserName: aws.String("alice"), GroupName: aws.String("devs"), PolicyName: aws.String("i")}, []string{devs}},
+		{"ListRolePolicies", ctx, &iam.ListInlinePoliciesInput{UserName: aws.String("alice"), RoleName: aws.String("deployer")}, []string{role}},
+		{"ListAttachedGroupPolicies", ctx, &iam.ListAttachedPoliciesInput{RoleName: aws.String("deployer"), GroupName: aws.String("devs")}, []string{devs}},
+		{"DeleteUserPolicy", ctx, &iam.InlinePolicyInput{RoleName: aws.String("deployer"), UserName: aws.String("alice"), PolicyName: aws.String("i")}, []string{alice}},
+		{"AttachRolePolicy", ctx, &iam.AttachPolicyInput{UserName: aws.String("alice"), PolicyArn: aws.String(managed)}, nil},
 
 		{"GetAccountSummary", ctx, &iam.GetAccountSummaryInput{}, nil},
 	} {
