@@ -3,9 +3,14 @@ package app_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	awsiam "github.com/aws/aws-sdk-go-v2/service/iam"
 	awskms "github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
@@ -121,4 +126,36 @@ func TestGrants(t *testing.T) {
 	}
 	_, err = user.Decrypt(ctx, &awskms.DecryptInput{CiphertextBlob: enc.CiphertextBlob, EncryptionContext: webCtx})
 	denied(t, "Decrypt after RevokeGrant", err)
+}
+
+// TestPassRole: giving a task a role takes iam:PassRole on that role, as on AWS.
+func TestPassRole(t *testing.T) {
+	s := startServer(t, t.TempDir(), "process")
+	ctx := context.Background()
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	if _, err := awsiam.NewFromConfig(s.awsConfig()).CreateRole(ctx, &awsiam.CreateRoleInput{RoleName: aws.String("app"), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ecs.RegisterTaskDefinition(ctx, &awsecs.RegisterTaskDefinitionInput{
+		Family: aws.String("roled"), TaskRoleArn: aws.String("arn:aws:iam::000000000000:role/app"),
+		ContainerDefinitions: []ecstypes.ContainerDefinition{{Name: aws.String("p"), Image: aws.String("process:" + probeBin), Memory: aws.Int32(16)}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	run := func(doc string) error {
+		t.Helper()
+		name := fmt.Sprintf("deployer%d", len(doc))
+		id, secret := newUser(t, s, name, doc)
+		_, err := awsecs.NewFromConfig(s.configAs(id, secret, "")).RunTask(ctx, &awsecs.RunTaskInput{TaskDefinition: aws.String("roled")})
+		return err
+	}
+	err := run(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecs:RunTask","Resource":"*"}]}`)
+	denied(t, "RunTask of a task definition with a task role, without iam:PassRole", err)
+	if !strings.Contains(err.Error(), "iam:PassRole") {
+		t.Errorf("the denial does not name iam:PassRole: %v", err)
+	}
+	if err := run(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecs:RunTask","Resource":"*"},
+		{"Effect":"Allow","Action":"iam:PassRole","Resource":"arn:aws:iam::000000000000:role/app","Condition":{"StringEquals":{"iam:PassedToService":"ecs-tasks.amazonaws.com"}}}]}`); err != nil {
+		t.Fatalf("RunTask with iam:PassRole on the role: %v", err)
+	}
 }

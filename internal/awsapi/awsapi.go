@@ -121,6 +121,10 @@ type Operation struct {
 	// ("kms:EncryptionContext:<key>"); nil when it has none. aws:RequestTag/<key> and
 	// aws:TagKeys come from the input's Tags and TagKeys members without it.
 	Conditions func(ctx context.Context, in any) map[string][]string
+	// Dependent returns the other authorizations a call needs besides its own action,
+	// as the service authorization reference lists them (iam:PassRole on the roles an
+	// ECS task is given); nil when none. They are checked after the operation's own.
+	Dependent func(ctx context.Context, in any) []Authorization
 	// Unauthorized operations skip the policy check (sts:GetCallerIdentity, which AWS
 	// always allows).
 	Unauthorized bool

@@ -212,7 +212,57 @@ func (s *Service) withResources(ops map[string]awsapi.Operation) map[string]awsa
 		default:
 			op.Resources = s.resources
 		}
+		switch name {
+		case "RunTask", "CreateService", "UpdateService":
+			op.Dependent = s.passRoles
+		}
 		ops[name] = op
 	}
 	return ops
+}
+
+// passRoles returns the iam:PassRole authorizations of a call that gives a task its
+// roles (RunTask, CreateService, UpdateService with a task definition): the task
+// definition's task role and execution role, or RunTask's overrides of them, each
+// with iam:PassedToService ecs-tasks.amazonaws.com. A task definition that cannot be
+// read needs none here; the operation reports it.
+func (s *Service) passRoles(ctx context.Context, in any) []awsapi.Authorization {
+	var ref string
+	var override *TaskOverride
+	switch v := in.(type) {
+	case *RunTaskInput:
+		ref, override = deref(v.TaskDefinition), v.Overrides
+	case *CreateServiceInput:
+		ref = deref(v.TaskDefinition)
+	case *UpdateServiceInput:
+		ref = deref(v.TaskDefinition)
+	}
+	if ref == "" {
+		return nil
+	}
+	var taskRole, execRole string
+	_ = s.view(ctx, func(tx *store.Tx) error {
+		rec, found, err := s.lookupTaskDef(tx, ref)
+		if found {
+			taskRole, execRole = rec.Def.TaskRoleArn, rec.Def.ExecutionRoleArn
+		}
+		return err
+	})
+	if override != nil {
+		if override.TaskRoleArn != "" {
+			taskRole = override.TaskRoleArn
+		}
+		if override.ExecutionRoleArn != "" {
+			execRole = override.ExecutionRoleArn
+		}
+	}
+	var out []awsapi.Authorization
+	for _, role := range []string{taskRole, execRole} {
+		if role == "" || (len(out) == 1 && out[0].Resources[0] == role) {
+			continue
+		}
+		out = append(out, awsapi.Authorization{Action: "iam:PassRole", Resources: []string{role},
+			Conditions: map[string][]string{"iam:PassedToService": {"ecs-tasks.amazonaws.com"}}})
+	}
+	return out
 }

@@ -387,6 +387,13 @@ func (g *Gateway) authorize(ctx context.Context, c *call) *awsapi.Error {
 	err := g.authz.Authorize(ctx, *c.principal, awsapi.Authorization{
 		Action: c.svc.Action(c.opName), Resources: resources, Conditions: conditions, ResourceTags: c.svc.ResourceTags,
 	})
+	if err == nil && c.op.Dependent != nil {
+		for _, dep := range c.op.Dependent(ctx, c.input) {
+			if err = g.authz.Authorize(ctx, *c.principal, dep); err != nil {
+				break
+			}
+		}
+	}
 	if err == nil {
 		return nil
 	}
