@@ -309,9 +309,14 @@ func cborDocument(doc any, depth int) (cbor.Value, error) {
 }
 
 // cborErrorBody is the body of an rpcv2Cbor error response.
+//
+// The message goes under both "message" and "Message": the CBOR clients read member
+// names case-sensitively, and some error shapes name it Message (CloudWatch's
+// ResourceNotFoundException).
 func cborErrorBody(svc *awsapi.Service, e *awsapi.Error) []byte {
 	return cbor.Encode(cbor.Map{
 		"__type":  cbor.String(errorType(svc, e.Code)),
 		"message": cbor.String(e.Message),
+		"Message": cbor.String(e.Message),
 	})
 }
