@@ -18,6 +18,7 @@ import (
 	"github.com/wharf-dev/wharf/internal/agent"
 	"github.com/wharf-dev/wharf/internal/awsapi"
 	"github.com/wharf-dev/wharf/internal/cloudtrail"
+	"github.com/wharf-dev/wharf/internal/cloudwatch"
 	"github.com/wharf-dev/wharf/internal/driver/docker"
 	"github.com/wharf-dev/wharf/internal/driver/process"
 	"github.com/wharf-dev/wharf/internal/ecs"
@@ -191,12 +192,21 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.services = []*awsapi.Service{ecsSvc.API(), elbSvc.API(), iamSvc.API(), stsSvc.API(), kmsSvc.API(), ssmSvc.API(), trail.API()}
+	cw, err := cloudwatch.New(a.db, cloudwatch.Config{
+		Region: cfg.Region, AccountID: AccountID, Dir: filepath.Join(cfg.DataDir, "cloudwatch"), TimeScale: cfg.TimeScale,
+		Logger: cfg.Logger.With("component", "cloudwatch"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, cw.Close)
+	a.services = []*awsapi.Service{ecsSvc.API(), elbSvc.API(), iamSvc.API(), stsSvc.API(), kmsSvc.API(), ssmSvc.API(), trail.API(), cw.API()}
+	calls := newAPICalls()
 	gw, err := gateway.New(gateway.Config{
 		Services: a.services,
 		Auth:     newAuthenticator(keys),
 		Authz:    authz,
-		Audit:    trail.Record,
+		Audit:    func(c awsapi.Call) { calls.observe(c); trail.Record(c) },
 		Region:   cfg.Region,
 		Logger:   cfg.Logger.With("component", "gateway"),
 	})
@@ -220,6 +230,7 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_wharf/health", a.health)
+	mux.Handle("GET /metrics", a.metricsHandler(cw, calls, cfg.Logger))
 	mux.Handle(taskmeta.PathPrefix, tm.Handler()) // authenticated by the task's token
 	mux.Handle("/", gw)
 	a.server = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)}
@@ -228,6 +239,7 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	a.goRun("elbv2", func() error { return elbSvc.Run(runCtx) })
 	a.goRun("kms", func() error { return kmsSvc.Run(runCtx) })
 	a.goRun("cloudtrail", func() error { return trail.Run(runCtx) })
+	a.goRun("cloudwatch", func() error { return cw.Run(runCtx) })
 	a.goRun("agent", func() error { return a.agent.Run(runCtx) })
 	a.goRun("taskmeta", func() error { return tm.Run(runCtx, 5*time.Minute) })
 	for _, l := range []net.Listener{a.listener, a.bridgeListener} {
