@@ -5,6 +5,10 @@
 // instead of starting it again, and removes those of tasks that ended meanwhile;
 // stopping the agent leaves tasks running, as an ECS agent restart does. A task the
 // control plane stops listing is stopped.
+//
+// The agent also ships the output of containers whose log driver is awslogs to a
+// LogSink (see logship.go), and samples what running tasks use (TaskStats) for
+// CloudWatch's AWS/ECS metrics.
 package agent
 
 import (
@@ -70,6 +74,19 @@ type Config struct {
 	// serves them on ECS's link-local address ("http://169.254.170.2:<port>"), a host
 	// the AWS SDKs accept for AWS_CONTAINER_CREDENTIALS_FULL_URI over plain http.
 	ContainerTaskEndpoint string
+	// Logs receives the output of the containers whose log driver is awslogs (see
+	// LogSink). When it is nil that output is not shipped, with a warning per task.
+	Logs LogSink
+	// LogFlushInterval is the longest an awslogs line waits before it is sent to Logs;
+	// 1s when zero (Docker's awslogs driver waits 5s).
+	LogFlushInterval time.Duration
+	// LogFlushTimeout bounds how long a stopping task waits for its output to reach
+	// Logs before it is reported STOPPED; 10s when zero.
+	LogFlushTimeout time.Duration
+	// StateDir is a directory of the agent's own, where it saves how far each
+	// container's output was shipped, so that a restarted agent resumes there. When
+	// empty, a restarted agent ships a running container's output again from its start.
+	StateDir string
 }
 
 // SecretResolver resolves a container secret with the task execution role's permissions.
@@ -93,6 +110,10 @@ type Agent struct {
 	done    map[string]bool // tasks whose runner finished, until NodeTasks stops listing them
 	wg      sync.WaitGroup
 	ready   chan struct{}
+	// logCounters are the awslogs counters of running tasks and of the last
+	// finishedCounters tasks that finished.
+	logCounters      map[string]*logCounters
+	finishedCounters []string
 }
 
 // New returns an agent; Run starts it.
@@ -106,7 +127,17 @@ func New(cfg Config) *Agent {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Agent{cfg: cfg, log: cfg.Logger.With("component", "agent", "node", cfg.NodeID), runners: map[string]*runner{}, done: map[string]bool{}, ready: make(chan struct{})}
+	if cfg.LogFlushInterval <= 0 {
+		cfg.LogFlushInterval = time.Second
+	}
+	if cfg.LogFlushTimeout <= 0 {
+		cfg.LogFlushTimeout = 10 * time.Second
+	}
+	return &Agent{
+		cfg: cfg, log: cfg.Logger.With("component", "agent", "node", cfg.NodeID),
+		runners: map[string]*runner{}, done: map[string]bool{}, ready: make(chan struct{}),
+		logCounters: map[string]*logCounters{},
+	}
 }
 
 func (a *Agent) now() time.Time { return a.cfg.Now() }
@@ -133,6 +164,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	a.pruneCursors(found)
 	changes, stop := a.cfg.Control.Watch()
 	defer stop()
 	tick := time.NewTicker(a.cfg.PollInterval)
@@ -212,6 +244,7 @@ func (a *Agent) sync(ctx context.Context, found map[string]map[string]adopted) e
 			delete(a.runners, nt.Task.TaskArn)
 			if ctx.Err() == nil {
 				a.done[nt.Task.TaskArn] = true
+				a.finishLogCounters(nt.Task.TaskArn)
 			}
 			a.mu.Unlock()
 		}()
@@ -261,6 +294,8 @@ func (a *Agent) reapOrphans(ctx context.Context, found map[string]map[string]ado
 			}
 			if err := c.drv.Remove(ctx, c.st.ID); err != nil && !errors.Is(err, driver.ErrNotFound) {
 				a.log.Warn("removing orphan container", "runtime_id", c.st.ID, "err", err)
+			} else {
+				a.forgetCursor(c.st.ID)
 			}
 		}
 		a.revoke(ctx, arn)

@@ -45,7 +45,9 @@ func TestMain(m *testing.M) {
 		os.Exit(2)
 	}
 	helperPath = exe
-	os.Exit(m.Run())
+	code := m.Run()
+	cleanupDocker()
+	os.Exit(code)
 }
 
 // helperReport is what the helper's HTTP server answers with.
@@ -61,8 +63,45 @@ type helperReport struct {
 //	ignore-term  ignore SIGTERM, create the file $READY_FILE, and sleep
 //	creds        serve HTTP on $PORT, answering with the credentials the SDK's default
 //	             chain finds (a credsReport)
+//	lines        print "out I $PAD" to stdout and "err I $PAD" to stderr for I in
+//	             1..$LINES (I on 6 digits), as fast as it can, and exit
+//	long         print a line of 600000 "a", a line of 100000 "€", and "end"
+//	count        print "n I" for I = 1, 2, ... every $INTERVAL_MS (5) ms
+//	burn         use a CPU until killed
 func helperMain(mode string) int {
 	switch mode {
+	case "lines":
+		n, _ := strconv.Atoi(os.Getenv("LINES"))
+		pad := os.Getenv("PAD")
+		// Whole lines per write: the process driver puts both streams in one file.
+		var out, errb []byte
+		for i := 1; i <= n; i++ {
+			out = fmt.Appendf(out, "out %06d %s\n", i, pad)
+			errb = fmt.Appendf(errb, "err %06d %s\n", i, pad)
+			if len(out) > 32<<10 || i == n {
+				os.Stdout.Write(out)
+				os.Stderr.Write(errb)
+				out, errb = out[:0], errb[:0]
+			}
+		}
+		return 0
+	case "long":
+		fmt.Println(strings.Repeat("a", 600000))
+		fmt.Println(strings.Repeat("€", 100000))
+		fmt.Println("end")
+		return 0
+	case "count":
+		interval := 5 * time.Millisecond
+		if ms, err := strconv.Atoi(os.Getenv("INTERVAL_MS")); err == nil {
+			interval = time.Duration(ms) * time.Millisecond
+		}
+		for i := 1; ; i++ {
+			fmt.Printf("n %d\n", i)
+			time.Sleep(interval)
+		}
+	case "burn":
+		for x := 0; ; x++ {
+		}
 	case "creds":
 		http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 			var rep credsReport

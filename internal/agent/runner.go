@@ -32,6 +32,10 @@ type runner struct {
 	reported   string // fingerprint of the last report sent
 	stopCode   string
 	stopReason string
+
+	logs         *logCounters // the task's awslogs counters
+	noSinkWarned bool         // the warning that awslogs output is not shipped was logged
+	usage        *taskUsage   // what TaskStats reads
 }
 
 // ctr is the observed state of one container of the task.
@@ -46,6 +50,7 @@ type ctr struct {
 	health  string
 	ports   []ecs.NetworkBinding
 	waiting bool
+	ship    *shipper // ships its output (awslogs), once started
 }
 
 type exitEvent struct {
@@ -70,15 +75,19 @@ func newRunner(a *Agent, nt ecs.NodeTask, found map[string]adopted) *runner {
 		listed:     nt.Task,
 		taskRole:   taskRoleArn(nt.Task, nt.TaskDefinition),
 		execRole:   executionRoleArn(nt.Task, nt.TaskDefinition),
+		logs:       a.taskLogCounters(nt.Task.TaskArn),
+		usage:      newTaskUsage(nt),
 	}
 	for _, cd := range nt.TaskDefinition.ContainerDefinitions {
 		c := &ctr{def: cd, spec: a.containerSpec(nt.Task, nt.TaskDefinition, cd), health: "UNKNOWN"}
 		if f, ok := found[cd.Name]; ok {
 			c.drv, c.id = f.drv, f.st.ID
 			c.observe(f.st)
+			r.usage.setContainer(cd.Name, c.drv, c.id)
 		}
 		r.ctrs = append(r.ctrs, c)
 	}
+	r.usage.setRunning(r.lastStatus == ecs.StatusRunning)
 	return r
 }
 
@@ -136,9 +145,13 @@ func (c *ctr) observe(st driver.Status) {
 // in which case the containers are left running for the next agent to adopt.
 func (r *runner) run(ctx context.Context) {
 	defer r.waits.Wait()
-	// Containers adopted from a previous agent: watch the running ones, and treat
-	// essential ones that ended while nobody watched as exits.
+	// Containers adopted from a previous agent: ship the rest of their output, watch
+	// the running ones, and treat essential ones that ended while nobody watched as
+	// exits.
 	for _, c := range r.ctrs {
+		if err := r.startShipper(ctx, c); err != nil {
+			r.log.Warn("output of an adopted container is not shipped", "container", c.def.Name, "err", err)
+		}
 		if c.status == ecs.StatusRunning {
 			r.watch(ctx, c)
 		}
@@ -207,6 +220,7 @@ func (r *runner) start(ctx context.Context) bool {
 		if r.lastStatus != ecs.StatusRunning && r.allStarted() {
 			now := r.a.now()
 			r.lastStatus = ecs.StatusRunning
+			r.usage.setRunning(true)
 			r.report(ctx, ecs.TaskReport{PullStoppedAt: &now, StartedAt: &now})
 		}
 		if r.essentialExited() {
@@ -275,13 +289,20 @@ func (r *runner) startContainer(ctx context.Context, c *ctr) error {
 	if err != nil {
 		return err
 	}
+	if _, _, err := awslogsOf(c.def); err != nil {
+		return &driver.StartError{Reason: driver.CannotCreateContainerError, Err: fmt.Errorf("failed to initialize logging driver: %w", err)}
+	}
 	st, err := drv.Start(ctx, c.spec)
 	if err != nil {
 		return err
 	}
 	c.drv, c.id = drv, st.ID
 	c.observe(st)
+	r.usage.setContainer(c.def.Name, drv, st.ID)
 	r.log.Info("container started", "container", c.def.Name, "runtime_id", c.id, "driver", drv.Name())
+	if err := r.startShipper(ctx, c); err != nil { // cannot fail: the options were checked
+		r.log.Warn("output of a container is not shipped", "container", c.def.Name, "err", err)
+	}
 	r.watch(ctx, c)
 	return nil
 }
@@ -417,6 +438,7 @@ func (r *runner) stop(ctx context.Context) {
 		r.stopReason = r.task.StoppedReason
 	}
 	r.lastStatus = ecs.StatusDeprovisioning
+	r.usage.setRunning(false)
 	r.report(ctx, ecs.TaskReport{StoppingAt: &now})
 
 	var wg sync.WaitGroup
@@ -434,6 +456,11 @@ func (r *runner) stop(ctx context.Context) {
 		}(c)
 	}
 	wg.Wait()
+	if ctx.Err() != nil {
+		return
+	}
+	// The output of the stopped containers reaches CloudWatch Logs before STOPPED.
+	r.flushLogs(ctx)
 	if ctx.Err() != nil {
 		return
 	}
@@ -462,7 +489,9 @@ func (r *runner) stop(ctx context.Context) {
 		}
 		if err := c.drv.Remove(context.WithoutCancel(ctx), c.id); err != nil && !errors.Is(err, driver.ErrNotFound) {
 			r.log.Warn("removing container", "container", c.def.Name, "err", err)
+			continue
 		}
+		r.a.forgetCursor(c.id)
 	}
 	r.a.revoke(ctx, r.task.TaskArn)
 	r.log.Info("task stopped", "stop_code", r.stopCode, "reason", r.stopReason)

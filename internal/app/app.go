@@ -28,6 +28,8 @@ import (
 	"github.com/wharf-dev/wharf/internal/iam/policy"
 	"github.com/wharf-dev/wharf/internal/kms"
 	"github.com/wharf-dev/wharf/internal/lb"
+	"github.com/wharf-dev/wharf/internal/logs"
+	"github.com/wharf-dev/wharf/internal/platformmetrics"
 	"github.com/wharf-dev/wharf/internal/ssm"
 	"github.com/wharf-dev/wharf/internal/store"
 	"github.com/wharf-dev/wharf/internal/sts"
@@ -200,7 +202,15 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	a.closers = append(a.closers, cw.Close)
-	a.services = []*awsapi.Service{ecsSvc.API(), elbSvc.API(), iamSvc.API(), stsSvc.API(), kmsSvc.API(), ssmSvc.API(), trail.API(), cw.API()}
+	logsSvc, err := logs.New(a.db, logs.Config{
+		Region: cfg.Region, AccountID: AccountID, Dir: filepath.Join(cfg.DataDir, "logs"), Metrics: metricSink{cw: cw},
+		Logger: cfg.Logger.With("component", "logs"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, logsSvc.Close)
+	a.services = []*awsapi.Service{ecsSvc.API(), elbSvc.API(), iamSvc.API(), stsSvc.API(), kmsSvc.API(), ssmSvc.API(), trail.API(), cw.API(), logsSvc.API()}
 	calls := newAPICalls()
 	gw, err := gateway.New(gateway.Config{
 		Services: a.services,
@@ -225,7 +235,12 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 		Secrets:  secretResolver{ssm: ssmSvc, authz: authz, region: cfg.Region, account: AccountID},
 		Identity: tm, MetadataEndpoint: a.Endpoint(),
 		DockerEndpoint: a.dockerEndpoint(ctx), ContainerTaskEndpoint: containerTasks,
-		Region: cfg.Region, Version: cfg.Version, Logger: cfg.Logger,
+		Logs:     logSink{logs: logsSvc, log: cfg.Logger.With("component", "awslogs")},
+		StateDir: filepath.Join(cfg.DataDir, "agent"),
+		Region:   cfg.Region, Version: cfg.Version, Logger: cfg.Logger,
+	})
+	publisher := platformmetrics.New(platformmetrics.Config{
+		Sink: cw, LoadBalancers: proxy, Tasks: a.agent, Services: ecsSvc, Logger: cfg.Logger.With("component", "metrics"),
 	})
 
 	mux := http.NewServeMux()
@@ -240,6 +255,8 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	a.goRun("kms", func() error { return kmsSvc.Run(runCtx) })
 	a.goRun("cloudtrail", func() error { return trail.Run(runCtx) })
 	a.goRun("cloudwatch", func() error { return cw.Run(runCtx) })
+	a.goRun("logs", func() error { return logsSvc.Run(runCtx) })
+	a.goRun("metrics", func() error { return publisher.Run(runCtx) })
 	a.goRun("agent", func() error { return a.agent.Run(runCtx) })
 	a.goRun("taskmeta", func() error { return tm.Run(runCtx, 5*time.Minute) })
 	for _, l := range []net.Listener{a.listener, a.bridgeListener} {

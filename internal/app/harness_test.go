@@ -25,10 +25,10 @@ import (
 	"github.com/wharf-dev/wharf/internal/app"
 )
 
-// exampleBin is the productapi example, probeBin the probe task (testdata/probe) and
-// taskProbeBin the secrets and task role probe (testdata/taskprobe), built once for the
-// whole test binary.
-var exampleBin, probeBin, taskProbeBin string
+// exampleBin is the productapi example, probeBin the probe task (testdata/probe),
+// taskProbeBin the secrets and task role probe (testdata/taskprobe) and chatterBin the
+// observability tests' task (testdata/chatter), built once for the whole test binary.
+var exampleBin, probeBin, taskProbeBin, chatterBin string
 
 // exampleImage is the Docker image of the example, built when an engine answers.
 const exampleImage = "wharf-test/productapi:latest"
@@ -42,7 +42,9 @@ func TestMain(m *testing.M) {
 	exampleBin = filepath.Join(dir, "productapi")
 	probeBin = filepath.Join(dir, "probe")
 	taskProbeBin = filepath.Join(dir, "taskprobe")
-	for bin, pkg := range map[string]string{exampleBin: "./examples/productapi", probeBin: "./internal/app/testdata/probe", taskProbeBin: "./internal/app/testdata/taskprobe"} {
+	chatterBin = filepath.Join(dir, "chatter")
+	for bin, pkg := range map[string]string{exampleBin: "./examples/productapi", probeBin: "./internal/app/testdata/probe",
+		taskProbeBin: "./internal/app/testdata/taskprobe", chatterBin: "./internal/app/testdata/chatter"} {
 		build := exec.Command("go", "build", "-o", bin, pkg)
 		build.Dir = repoRoot()
 		build.Env = append(os.Environ(), "CGO_ENABLED=0")

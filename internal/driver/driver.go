@@ -122,6 +122,67 @@ type Driver interface {
 // ErrNotFound is returned for a container id the driver does not know.
 var ErrNotFound = errors.New("driver: container not found")
 
+// ErrNotRunning is returned by Stats for a container that has exited.
+var ErrNotRunning = errors.New("driver: container not running")
+
+// The output streams of a container, as LogRecord.Stream names them.
+const (
+	StreamStdout = "stdout"
+	StreamStderr = "stderr"
+)
+
+// LogRecord is a piece of a container's output as its runtime recorded it.
+type LogRecord struct {
+	// Stream is StreamStdout or StreamStderr.
+	Stream string
+	// Time is when the runtime received the output (Docker), or when the driver read
+	// it (process driver, whose output file holds no times).
+	Time time.Time
+	// Data is one line with its trailing newline, or a part of a line without one: a
+	// runtime cuts long lines into records (Docker at 16 KiB), the rest of the line
+	// following in the next records of the same stream; output that ends without a
+	// newline ends with such a record. Data is valid only until the callback returns.
+	Data []byte
+	// Cursor is the position just after this record, opaque to the caller: passed
+	// back to StreamLogs it resumes the output there.
+	Cursor string
+}
+
+// LogStreamer is implemented by drivers that can replay and follow what a container
+// writes to stdout and stderr.
+type LogStreamer interface {
+	// StreamLogs calls fn with each record of container id's output, in the order it
+	// was written, starting just after cursor ("" for the beginning). With follow it
+	// waits for more until the container has exited and its output was all delivered,
+	// then returns nil; without, it returns at the end of what is recorded. The next
+	// record is read only once fn returned, so a slow fn slows the reading, not the
+	// container: the runtime keeps the output (Docker's log, the process driver's log
+	// file). An error from fn ends the stream with that error. It fails with
+	// ErrNotFound for an unknown container.
+	StreamLogs(ctx context.Context, id, cursor string, follow bool, fn func(LogRecord) error) error
+}
+
+// Stats is a sample of what a container uses.
+type Stats struct {
+	// Time is when the sample was taken.
+	Time time.Time
+	// CPU is the CPU time the container has used since it started, all CPUs summed.
+	CPU time.Duration
+	// MemoryBytes is the memory the container uses now, as docker stats counts it
+	// (page cache that can be reclaimed left out).
+	MemoryBytes uint64
+	// MemoryLimitBytes is the most memory the container may use: its limit, or the
+	// host's memory when it has none.
+	MemoryLimitBytes uint64
+}
+
+// StatsReader is implemented by drivers that can measure a running container.
+type StatsReader interface {
+	// Stats samples container id. It fails with ErrNotRunning once the container has
+	// exited and ErrNotFound for an unknown container.
+	Stats(ctx context.Context, id string) (Stats, error)
+}
+
 // Reasons a container can fail to start, as ECS names them in stoppedReason.
 const (
 	CannotPullContainerError   = "CannotPullContainerError"

@@ -22,6 +22,10 @@
 // Healthcheck, with ECS defaults for zero fields); Status.Health is Docker's verdict.
 // Containers carry driver.LabelManaged, so List finds them again after a restart.
 // Docker never restarts nor removes them by itself.
+//
+// StreamLogs replays and follows a container's output through the engine's log API
+// (the log driver of the engine must be readable: json-file, Docker's default, local
+// or journald), and Stats samples its CPU and memory (see logs.go).
 package docker
 
 import (

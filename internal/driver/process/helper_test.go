@@ -67,6 +67,10 @@ type helperReport struct {
 //	               "child PID", then sleep
 //	check FILE     exit 0 when FILE exists, else 1
 //	id             print "uid=UID" and exit
+//	lines N        print "out I" to stdout and "err I" to stderr for I in 1..N, then a
+//	               line of 40000 "x", then "tail" without a newline, and exit
+//	burn           use a CPU until killed
+//	burn-child     start "burn" as a child, print "child PID", then sleep
 func helperMain(args []string) int {
 	if len(args) == 0 {
 		fmt.Fprintln(os.Stderr, "helper: no mode")
@@ -129,6 +133,31 @@ func helperMain(args []string) int {
 	case "id":
 		fmt.Printf("uid=%d\n", os.Getuid())
 		return 0
+	case "lines":
+		n := 0
+		if len(args) > 1 {
+			n, _ = strconv.Atoi(args[1])
+		}
+		for i := 1; i <= n; i++ {
+			fmt.Fprintf(os.Stdout, "out %d\n", i)
+			fmt.Fprintf(os.Stderr, "err %d\n", i)
+		}
+		fmt.Println(strings.Repeat("x", 40000))
+		fmt.Print("tail")
+		return 0
+	case "burn":
+		for x := 0; ; x++ {
+		}
+	case "burn-child":
+		cmd := exec.Command(os.Args[0], helperArg, "burn")
+		if err := cmd.Start(); err != nil {
+			fmt.Fprintln(os.Stderr, "helper:", err)
+			return 1
+		}
+		fmt.Printf("child %d\n", cmd.Process.Pid)
+		for {
+			time.Sleep(time.Hour)
+		}
 	}
 	fmt.Fprintln(os.Stderr, "helper: unknown mode", args[0])
 	return 2

@@ -31,6 +31,11 @@
 // killed, as Docker does when a container's main process ends. A signalled process
 // reports exit code 128+signal, as Docker does.
 //
+// Output and usage: StreamLogs replays and follows the log file (both streams as
+// stdout, since they share the file, as with 2>&1: a program that writes part of a
+// line to one stream and then to the other gets them mixed), and Stats sums the CPU
+// time and resident memory of the process and its descendants from /proc.
+//
 // Re-adoption: before Start returns, the driver writes <stateDir>/<id>.json (atomically,
 // mode 0600: it holds the environment) with the pid, its start time from
 // /proc/<pid>/stat, ports, health check and, once known, the exit code. A new Driver on

@@ -4,9 +4,13 @@
 //	testapp exit N       print a line to stdout and one to stderr, then exit N
 //	testapp health       GET http://127.0.0.1:$PORT/ and exit 0 on 200, else 1
 //	testapp ignore-term  ignore SIGTERM and serve HTTP
+//	testapp lines N      print "out I" to stdout and "err I" to stderr for I in 1..N,
+//	                     then a line of 40000 "x", then "tail" without a newline
+//	testapp burn         print "burning" and use a CPU until killed
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -14,6 +18,7 @@ import (
 	"os/signal"
 	"sort"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -49,6 +54,26 @@ func main() {
 		fmt.Printf("stdout: exiting with %d\n", code)
 		fmt.Fprintf(os.Stderr, "stderr: exiting with %d\n", code)
 		os.Exit(code)
+	case "lines":
+		n := 0
+		if len(os.Args) > 2 {
+			n, _ = strconv.Atoi(os.Args[2])
+		}
+		out, errw := bufio.NewWriter(os.Stdout), bufio.NewWriter(os.Stderr)
+		for i := 1; i <= n; i++ {
+			fmt.Fprintf(out, "out %d\n", i)
+			fmt.Fprintf(errw, "err %d\n", i)
+		}
+		out.WriteString(strings.Repeat("x", 40000) + "\n")
+		out.WriteString("tail")
+		out.Flush()
+		errw.Flush()
+	case "burn":
+		fmt.Println("burning")
+		x := 0
+		for {
+			x++
+		}
 	case "health":
 		c := http.Client{Timeout: 2 * time.Second}
 		resp, err := c.Get("http://127.0.0.1:" + port() + "/")
