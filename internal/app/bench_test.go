@@ -5,6 +5,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"testing"
@@ -28,12 +30,36 @@ func BenchmarkGetParameterDecrypted(b *testing.B) {
 	id, secret := newUser(b, s, "bench", `{"Version":"2012-10-17","Statement":[
 		{"Effect":"Allow","Action":"ssm:GetParameter","Resource":"arn:aws:ssm:us-east-1:000000000000:parameter/bench/*"},
 		{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*"}]}`)
-	body := []byte(`{"Name":"/bench/db","WithDecryption":true}`)
+	replay(b, s, aws.Credentials{AccessKeyID: id, SecretAccessKey: secret}, "ssm",
+		map[string]string{"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "AmazonSSM.GetParameter"},
+		[]byte(`{"Name":"/bench/db","WithDecryption":true}`), []byte("bench-secret"))
+}
+
+// BenchmarkPutMetricData is PutMetricData of 1,000 datapoints per call, as the aws CLI
+// sends it (awsJson1_0), through the whole server; b.N counts calls.
+func BenchmarkPutMetricData(b *testing.B) {
+	s := startServer(b, b.TempDir(), "process")
+	var data []map[string]any
+	for i := 0; i < 1000; i++ {
+		data = append(data, map[string]any{"MetricName": fmt.Sprintf("m%d", i%20), "Value": float64(i),
+			"Dimensions": []map[string]string{{"Name": "host", "Value": fmt.Sprintf("h%d", i%50)}}})
+	}
+	body, _ := json.Marshal(map[string]any{"Namespace": "Bench", "MetricData": data})
+	creds, _ := s.awsConfig().Credentials.Retrieve(context.Background())
+	replay(b, s, creds, "monitoring", map[string]string{"Content-Type": "application/x-amz-json-1.0",
+		"X-Amz-Target": "GraniteServiceVersion20100801.PutMetricData", "X-Amzn-Query-Mode": "true"}, body, nil)
+}
+
+// replay signs one request and sends it b.N times from parallel clients, checking that
+// each answer is a 200 that contains want.
+func replay(b *testing.B, s *server, creds aws.Credentials, signingName string, headers map[string]string, body, want []byte) {
+	ctx := context.Background()
 	req, _ := http.NewRequest("POST", s.app.Endpoint()+"/", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-	req.Header.Set("X-Amz-Target", "AmazonSSM.GetParameter")
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
 	sum := sha256.Sum256(body)
-	if err := v4.NewSigner().SignHTTP(ctx, aws.Credentials{AccessKeyID: id, SecretAccessKey: secret}, req, hex.EncodeToString(sum[:]), "ssm", "us-east-1", time.Now()); err != nil {
+	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), signingName, "us-east-1", time.Now()); err != nil {
 		b.Fatal(err)
 	}
 	header := req.Header.Clone()
@@ -50,7 +76,7 @@ func BenchmarkGetParameterDecrypted(b *testing.B) {
 			}
 			out, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			if resp.StatusCode != 200 || !bytes.Contains(out, []byte("bench-secret")) {
+			if resp.StatusCode != 200 || !bytes.Contains(out, want) {
 				b.Errorf("%d %s", resp.StatusCode, out)
 				return
 			}
