@@ -56,6 +56,15 @@ cat <<JSON
           "value": "productapi"
         }
       ],
+      "logConfiguration": {
+        "logDriver": "awslogs",
+        "options": {
+          "awslogs-group": "/ecs/productapi",
+          "awslogs-stream-prefix": "api",
+          "awslogs-create-group": "true",
+          "awslogs-region": "us-east-1"
+        }
+      },
       "healthCheck": {
         "command": ["CMD", "$(json_escape "$check")", "-healthcheck"],
         "interval": 5,

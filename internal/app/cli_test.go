@@ -1,7 +1,9 @@
 package app_test
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -86,5 +88,55 @@ func TestAWSCLI(t *testing.T) {
 	_, stderr := awsCLI(t, s, true, "ecs", "describe-services", "--cluster", "nope", "--services", "x")
 	if !strings.Contains(stderr, "ClusterNotFoundException") {
 		t.Fatalf("describe-services on a missing cluster: stderr %q, want ClusterNotFoundException", stderr)
+	}
+}
+
+// TestObservabilityCLI drives logs and metrics with both aws CLIs: the pip CLI (v1)
+// filters a task's log events, puts a metric and describes an alarm; Debian's CLI v2
+// tails the log group with --follow.
+func TestObservabilityCLI(t *testing.T) {
+	s := startServer(t, t.TempDir(), "process")
+	chatterTask(t, s, "cli-chatter", "/ecs/cli", 256, nil)
+	runToCompletion(t, s, "cli-chatter")
+	var out string
+	eventually(t, 30*time.Second, "the task's lines through filter-log-events", func() error {
+		out, _ = awsCLI(t, s, false, "logs", "filter-log-events", "--log-group-name", "/ecs/cli", "--filter-pattern", `"slow upstream"`)
+		var res struct{ Events []struct{ Message string } }
+		if err := json.Unmarshal([]byte(out), &res); err != nil {
+			return err
+		}
+		if len(res.Events) != 1 || !strings.Contains(res.Events[0].Message, "slow upstream") {
+			return fmt.Errorf("events %+v", res.Events)
+		}
+		return nil
+	})
+	awsCLI(t, s, false, "cloudwatch", "put-metric-data", "--namespace", "Shop", "--metric-name", "Orders", "--value", "7",
+		"--dimensions", "Region=eu")
+	awsCLI(t, s, false, "cloudwatch", "put-metric-alarm", "--alarm-name", "orders-low", "--namespace", "Shop",
+		"--metric-name", "Orders", "--dimensions", "Name=Region,Value=eu", "--statistic", "Sum", "--period", "60",
+		"--evaluation-periods", "1", "--threshold", "1", "--comparison-operator", "LessThanThreshold")
+	out, _ = awsCLI(t, s, false, "cloudwatch", "describe-alarms", "--alarm-names", "orders-low")
+	if !strings.Contains(out, `"AlarmName": "orders-low"`) {
+		t.Errorf("describe-alarms: %s", out)
+	}
+
+	const v2 = "/usr/bin/aws"
+	if _, err := os.Stat(v2); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("the aws CLI v2 (%s) is not installed", v2)
+		}
+		t.Skipf("no aws CLI v2 at %s", v2)
+	}
+	c := s.app.Credentials()
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, v2, "--endpoint-url", s.app.Endpoint(), "logs", "tail", "/ecs/cli", "--follow", "--since", "1h")
+	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID="+c.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+c.SecretAccessKey,
+		"AWS_REGION=us-east-1", "AWS_DEFAULT_REGION=us-east-1", "AWS_PAGER=", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	_ = cmd.Run() // --follow runs until the timeout kills it
+	if !strings.Contains(stdout.String(), "ERROR request 0 failed") || !strings.Contains(stdout.String(), "app/chatter/") {
+		t.Fatalf("aws logs tail --follow printed:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
 	}
 }
