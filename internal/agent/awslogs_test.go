@@ -462,9 +462,11 @@ func TestAWSLogsResume(t *testing.T) {
 	if dups > shipped {
 		t.Errorf("%d lines delivered twice: the new agent did not resume", dups)
 	}
-	if _, err := os.Stat(agentB.cursorFile(id)); !os.IsNotExist(err) {
-		t.Errorf("the saved position of the removed container is still there: %v", err)
-	}
+	// The container is removed (and its position with it) just after the task stops.
+	eventually(t, "the saved position of the removed container deleted", func() bool {
+		_, err := os.Stat(agentB.cursorFile(id))
+		return os.IsNotExist(err)
+	})
 }
 
 // TestAWSLogsInvalid checks that a container with invalid awslogs options does not

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/wharf-dev/wharf/internal/agent"
+	"github.com/wharf-dev/wharf/internal/autoscaling"
 	"github.com/wharf-dev/wharf/internal/awsapi"
 	"github.com/wharf-dev/wharf/internal/cloudtrail"
 	"github.com/wharf-dev/wharf/internal/cloudwatch"
@@ -194,14 +195,23 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	dispatcher := &lateDispatcher{}
 	cw, err := cloudwatch.New(a.db, cloudwatch.Config{
 		Region: cfg.Region, AccountID: AccountID, Dir: filepath.Join(cfg.DataDir, "cloudwatch"), TimeScale: cfg.TimeScale,
-		Logger: cfg.Logger.With("component", "cloudwatch"),
+		Dispatcher: dispatcher, Logger: cfg.Logger.With("component", "cloudwatch"),
 	})
 	if err != nil {
 		return nil, err
 	}
 	a.closers = append(a.closers, cw.Close)
+	scaling, err := autoscaling.New(a.db, autoscaling.Config{
+		Region: cfg.Region, AccountID: AccountID, Alarms: cw, Scaler: ecsScaler{ecs: ecsSvc}, TimeScale: cfg.TimeScale,
+		Logger: cfg.Logger.With("component", "autoscaling"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	dispatcher.set(scaling)
 	logsSvc, err := logs.New(a.db, logs.Config{
 		Region: cfg.Region, AccountID: AccountID, Dir: filepath.Join(cfg.DataDir, "logs"), Metrics: metricSink{cw: cw},
 		Logger: cfg.Logger.With("component", "logs"),
@@ -210,7 +220,7 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	a.closers = append(a.closers, logsSvc.Close)
-	a.services = []*awsapi.Service{ecsSvc.API(), elbSvc.API(), iamSvc.API(), stsSvc.API(), kmsSvc.API(), ssmSvc.API(), trail.API(), cw.API(), logsSvc.API()}
+	a.services = []*awsapi.Service{ecsSvc.API(), elbSvc.API(), iamSvc.API(), stsSvc.API(), kmsSvc.API(), ssmSvc.API(), trail.API(), cw.API(), logsSvc.API(), scaling.API()}
 	calls := newAPICalls()
 	gw, err := gateway.New(gateway.Config{
 		Services: a.services,
@@ -256,6 +266,7 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	a.goRun("cloudtrail", func() error { return trail.Run(runCtx) })
 	a.goRun("cloudwatch", func() error { return cw.Run(runCtx) })
 	a.goRun("logs", func() error { return logsSvc.Run(runCtx) })
+	a.goRun("autoscaling", func() error { return scaling.Run(runCtx) })
 	a.goRun("metrics", func() error { return publisher.Run(runCtx) })
 	a.goRun("agent", func() error { return a.agent.Run(runCtx) })
 	a.goRun("taskmeta", func() error { return tm.Run(runCtx, 5*time.Minute) })

@@ -3,12 +3,17 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"maps"
 	"slices"
+	"strings"
+	"sync"
 
 	"github.com/wharf-dev/wharf/internal/agent"
+	"github.com/wharf-dev/wharf/internal/autoscaling"
 	"github.com/wharf-dev/wharf/internal/cloudwatch"
+	"github.com/wharf-dev/wharf/internal/ecs"
 	"github.com/wharf-dev/wharf/internal/logs"
 )
 
@@ -50,4 +55,52 @@ func (m metricSink) PutMetrics(ctx context.Context, namespace string, data []log
 		}
 	}
 	return m.cw.Put(ctx, namespace, out)
+}
+
+// ecsScaler is ECS as Application Auto Scaling scales it (autoscaling.Scaler).
+type ecsScaler struct{ ecs *ecs.Service }
+
+// DesiredCount implements autoscaling.Scaler.
+func (e ecsScaler) DesiredCount(ctx context.Context, cluster, service string) (int32, error) {
+	out, err := e.ecs.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: &cluster, Services: []string{service}})
+	if err != nil {
+		return 0, err
+	}
+	if len(out.Services) != 1 || out.Services[0].Status != "ACTIVE" {
+		return 0, fmt.Errorf("%w: service %s in cluster %s", autoscaling.ErrServiceNotFound, service, cluster)
+	}
+	return out.Services[0].DesiredCount, nil
+}
+
+// SetDesiredCount implements autoscaling.Scaler.
+func (e ecsScaler) SetDesiredCount(ctx context.Context, cluster, service string, n int32) error {
+	_, err := e.ecs.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: &cluster, Service: &service, DesiredCount: &n})
+	return err
+}
+
+// lateDispatcher hands CloudWatch's alarm actions to Application Auto Scaling, which is
+// built after CloudWatch (it creates its alarms there): set is called once both exist.
+type lateDispatcher struct {
+	mu sync.Mutex
+	as *autoscaling.Service
+}
+
+func (d *lateDispatcher) set(as *autoscaling.Service) {
+	d.mu.Lock()
+	d.as = as
+	d.mu.Unlock()
+}
+
+// DispatchAlarmAction implements cloudwatch.ActionDispatcher.
+func (d *lateDispatcher) DispatchAlarmAction(ctx context.Context, a cloudwatch.AlarmAction) error {
+	d.mu.Lock()
+	as := d.as
+	d.mu.Unlock()
+	if as == nil {
+		return errors.New("Application Auto Scaling is not running yet")
+	}
+	if !strings.HasPrefix(a.ActionARN, "arn:aws:autoscaling:") {
+		return fmt.Errorf("action %s: Wharf dispatches only Application Auto Scaling policies", a.ActionARN)
+	}
+	return as.DispatchAlarmAction(ctx, a)
 }
