@@ -104,6 +104,7 @@ type Gateway struct {
 	byCBOR   map[string]*awsapi.Service // rpcv2Cbor service name → service
 	query    []*awsapi.Service          // services that speak awsQuery
 	routes   []*restRoute               // restJson1 routes
+	bySign   map[string]*awsapi.Service // signing name → service, for Call
 }
 
 // New builds a Gateway after checking the service table: every service has the names
@@ -147,6 +148,10 @@ func (g *Gateway) addService(svc *awsapi.Service, queryKeys map[string]bool, res
 	if svc.SigningName == "" {
 		return errors.New("SigningName is empty")
 	}
+	if g.bySign == nil {
+		g.bySign = map[string]*awsapi.Service{}
+	}
+	g.bySign[svc.SigningName] = svc
 	if len(svc.Protocols) == 0 {
 		return errors.New("no Protocols")
 	}
@@ -366,34 +371,7 @@ func (g *Gateway) serve(c *call) {
 // authorize checks the authenticated principal's permission for the call, before it
 // touches any state: the operation's IAM action on the resources it names.
 func (g *Gateway) authorize(ctx context.Context, c *call) *awsapi.Error {
-	if g.authz == nil || c.principal == nil || c.op.Unauthorized {
-		return nil
-	}
-	resources := []string{"*"}
-	if c.op.Resources != nil {
-		if r := c.op.Resources(ctx, c.input); len(r) > 0 {
-			resources = r
-		}
-	}
-	conditions := requestTags(c.input)
-	if c.op.Conditions != nil {
-		for k, v := range c.op.Conditions(ctx, c.input) {
-			if conditions == nil {
-				conditions = map[string][]string{}
-			}
-			conditions[k] = v
-		}
-	}
-	err := g.authz.Authorize(ctx, *c.principal, awsapi.Authorization{
-		Action: c.svc.Action(c.opName), Resources: resources, Conditions: conditions, ResourceTags: c.svc.ResourceTags,
-	})
-	if err == nil && c.op.Dependent != nil {
-		for _, dep := range c.op.Dependent(ctx, c.input) {
-			if err = g.authz.Authorize(ctx, *c.principal, dep); err != nil {
-				break
-			}
-		}
-	}
+	err := g.check(ctx, c.principal, c.svc, c.op, c.opName, c.input)
 	if err == nil {
 		return nil
 	}
@@ -406,6 +384,41 @@ func (g *Gateway) authorize(ctx context.Context, c *call) *awsapi.Error {
 	}
 	g.log.Error("authorizer failed", "request_id", c.id, "service", c.svc.SigningName, "operation", c.opName, "err", err)
 	return awsapi.ErrInternal
+}
+
+// check asks the authorizer whether p may make the call: the operation's action on its
+// resources with the request's condition keys, then its dependent authorizations. It
+// returns nil, *Denied, or the authorizer's failure.
+func (g *Gateway) check(ctx context.Context, p *awsapi.Principal, svc *awsapi.Service, op *awsapi.Operation, opName string, input any) error {
+	if g.authz == nil || p == nil || op.Unauthorized {
+		return nil
+	}
+	resources := []string{"*"}
+	if op.Resources != nil {
+		if r := op.Resources(ctx, input); len(r) > 0 {
+			resources = r
+		}
+	}
+	conditions := requestTags(input)
+	if op.Conditions != nil {
+		for k, v := range op.Conditions(ctx, input) {
+			if conditions == nil {
+				conditions = map[string][]string{}
+			}
+			conditions[k] = v
+		}
+	}
+	err := g.authz.Authorize(ctx, *p, awsapi.Authorization{
+		Action: svc.Action(opName), Resources: resources, Conditions: conditions, ResourceTags: svc.ResourceTags,
+	})
+	if err == nil && op.Dependent != nil {
+		for _, dep := range op.Dependent(ctx, input) {
+			if err = g.authz.Authorize(ctx, *p, dep); err != nil {
+				break
+			}
+		}
+	}
+	return err
 }
 
 // record hands the auditor a call that reached a known operation, allowed or not.
