@@ -36,6 +36,12 @@ func (s *Service) API() *awsapi.Service {
 			awsapi.Op("ListServices", s.ListServices),
 			awsapi.Op("DeleteService", s.DeleteService),
 
+			awsapi.Op("ListServiceDeployments", s.ListServiceDeployments),
+			awsapi.Op("DescribeServiceDeployments", s.DescribeServiceDeployments),
+			awsapi.Op("DescribeServiceRevisions", s.DescribeServiceRevisions),
+			awsapi.Op("StopServiceDeployment", s.StopServiceDeployment),
+			awsapi.Op("ContinueServiceDeployment", s.ContinueServiceDeployment),
+
 			awsapi.Op("ListContainerInstances", s.ListContainerInstances),
 			awsapi.Op("DescribeContainerInstances", s.DescribeContainerInstances),
 

@@ -22,6 +22,7 @@ var wantOperations = []string{
 	"DeregisterTaskDefinition", "DeleteTaskDefinitions",
 	"RunTask", "StopTask", "DescribeTasks", "ListTasks",
 	"CreateService", "UpdateService", "DescribeServices", "ListServices", "DeleteService",
+	"ListServiceDeployments", "DescribeServiceDeployments", "DescribeServiceRevisions", "StopServiceDeployment", "ContinueServiceDeployment",
 	"ListContainerInstances", "DescribeContainerInstances",
 	"TagResource", "UntagResource", "ListTagsForResource",
 }
@@ -60,16 +61,22 @@ func TestInputsDecodeSDKRequests(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			var tree any
+			if err := json.Unmarshal(raw, &tree); err != nil {
+				t.Fatal(err)
+			}
+			// The SDK sends timestamps as epoch seconds, which the gateway's codec
+			// decodes; encoding/json wants them as text.
+			typed, err := json.Marshal(epochsAsText(op.Input, tree))
+			if err != nil {
+				t.Fatal(err)
+			}
 			in := reflect.New(op.Input).Interface()
-			if err := json.Unmarshal(raw, in); err != nil {
+			if err := json.Unmarshal(typed, in); err != nil {
 				t.Fatalf("decode: %v", err)
 			}
 			if reflect.ValueOf(in).Elem().IsZero() {
 				t.Fatal("decoded input is empty")
-			}
-			var tree any
-			if err := json.Unmarshal(raw, &tree); err != nil {
-				t.Fatal(err)
 			}
 			checkMembers(t, op.Input, tree, name+"Input")
 		})
@@ -77,6 +84,50 @@ func TestInputsDecodeSDKRequests(t *testing.T) {
 }
 
 var timeType = reflect.TypeFor[time.Time]()
+
+// epochsAsText returns a copy of a decoded JSON tree in which the numbers at the
+// timestamp members of typ are RFC 3339 text.
+func epochsAsText(typ reflect.Type, v any) any {
+	for typ.Kind() == reflect.Pointer {
+		typ = typ.Elem()
+	}
+	switch typ.Kind() {
+	case reflect.Struct:
+		if typ == timeType {
+			if f, ok := v.(float64); ok {
+				return time.Unix(int64(f), 0).UTC().Format(time.RFC3339)
+			}
+			return v
+		}
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return v
+		}
+		out := map[string]any{}
+		for k, el := range obj {
+			out[k] = el
+		}
+		for i := range typ.NumField() {
+			f := typ.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if el, ok := obj[name]; ok {
+				out[name] = epochsAsText(f.Type, el)
+			}
+		}
+		return out
+	case reflect.Slice:
+		arr, ok := v.([]any)
+		if !ok {
+			return v
+		}
+		out := make([]any, len(arr))
+		for i, el := range arr {
+			out[i] = epochsAsText(typ.Elem(), el)
+		}
+		return out
+	}
+	return v
+}
 
 func checkMembers(t *testing.T, typ reflect.Type, v any, path string) {
 	t.Helper()

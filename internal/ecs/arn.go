@@ -14,6 +14,8 @@ import (
 //	arn:aws:ecs:<region>:<account>:service/<cluster>/<service>
 //	arn:aws:ecs:<region>:<account>:container-instance/<cluster>/<32 hex id>
 //	arn:aws:ecs:<region>:<account>:container/<cluster>/<task id>/<uuid>
+//	arn:aws:ecs:<region>:<account>:service-revision/<cluster>/<service>/<19 digits>
+//	arn:aws:ecs:<region>:<account>:service-deployment/<cluster>/<service>/<id>
 
 func (s *Service) arn(resource string) string {
 	return fmt.Sprintf("arn:aws:ecs:%s:%s:%s", s.region, s.account, resource)
@@ -31,6 +33,14 @@ func (s *Service) instanceARN(cluster, id string) string {
 	return s.arn("container-instance/" + cluster + "/" + id)
 }
 
+func (s *Service) serviceRevisionARN(cluster, service, id string) string {
+	return s.arn("service-revision/" + cluster + "/" + service + "/" + id)
+}
+
+func (s *Service) serviceDeploymentARN(cluster, service, id string) string {
+	return s.arn("service-deployment/" + cluster + "/" + service + "/" + id)
+}
+
 func (s *Service) taskDefARN(family string, revision int32) string {
 	return s.arn(fmt.Sprintf("task-definition/%s:%d", family, revision))
 }
@@ -42,12 +52,14 @@ func (s *Service) containerARN(cluster, taskID string) string {
 // arnRef is a parsed ECS ARN of this region and account.
 type arnRef struct {
 	// kind is the resource type: cluster, task, service, container-instance,
-	// task-definition or container.
+	// task-definition, container, service-revision or service-deployment.
 	kind string
 	// cluster is the cluster named in a task, service or container-instance ARN; empty
 	// for the older short format that omits it.
 	cluster string
-	// name is the cluster name, task id, service name, instance id or family:revision.
+	// name is the cluster name, task id, service name, instance id or family:revision;
+	// for a container, service revision or service deployment, the two path elements
+	// after the cluster, "/"-separated.
 	name string
 }
 
@@ -85,7 +97,7 @@ func (s *Service) parseARN(arn string) (arnRef, bool) {
 		case 2:
 			return arnRef{kind: kind, cluster: path[0], name: path[1]}, true
 		}
-	case "container":
+	case "container", "service-revision", "service-deployment":
 		if len(path) == 3 {
 			return arnRef{kind: kind, cluster: path[0], name: path[1] + "/" + path[2]}, true
 		}

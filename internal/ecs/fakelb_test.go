@@ -19,6 +19,14 @@ const (
 	tgB = "arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/admin/fedcba9876543210"
 	// tgLoose exists but no load balancer forwards to it.
 	tgLoose = "arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/loose/1111111111111111"
+	// tgAlt is the alternate target group of the blue/green tests: no rule forwards to
+	// it until ECS puts it in one.
+	tgAlt = "arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/web-green/2222222222222222"
+	// ruleProd and ruleTest are the production and test listener rules of the
+	// blue/green tests; listenerProd is a listener (its default action).
+	ruleProd     = "arn:aws:elasticloadbalancing:us-east-1:000000000000:listener-rule/app/lb/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee"
+	ruleTest     = "arn:aws:elasticloadbalancing:us-east-1:000000000000:listener-rule/app/lb/50dc6c495c0c9188/f2f7dc8efc522ab2/1111b2d02a6cabee"
+	listenerProd = "arn:aws:elasticloadbalancing:us-east-1:000000000000:listener/app/lb/50dc6c495c0c9188/f2f7dc8efc522ab2"
 )
 
 // fakeLB plays Elastic Load Balancing: target groups with targets whose health the test
@@ -42,10 +50,33 @@ type fakeLB struct {
 	drainAfter int
 	// onDeregister is called, with the lock held, before a target starts draining.
 	onDeregister func(tg, key string)
+	// now tells the time of rule changes.
+	now func() time.Time
 	// db returns the store to probe (nil: no probe).
 	db func() *store.DB
 	// added counts, per "tg id:port", the registrations that added a target.
 	added map[string]int
+	// rules maps a listener rule (or listener) ARN to the weights it forwards with.
+	rules map[string]map[string]int32
+	// sets records every change SetRuleForward made, in order.
+	sets []ruleSet
+	// onSetRule is called, with the lock held, before a rule's weights change.
+	onSetRule func(rule string, weights map[string]int32)
+}
+
+// ruleSet is a change of a rule's weights, at the fake clock's time.
+type ruleSet struct {
+	rule    string
+	weights map[string]int32
+	at      time.Time
+}
+
+// now is the clock of the recorded rule changes.
+func (f *fakeLB) clock() time.Time {
+	if f.now == nil {
+		return time.Time{}
+	}
+	return f.now()
 }
 
 type fakeTarget struct {
@@ -65,7 +96,12 @@ func (e *env) useLB() *fakeLB {
 		lose:    map[string]int{},
 		added:   map[string]int{},
 		db:      func() *store.DB { return e.db },
+		rules: map[string]map[string]int32{
+			ruleProd: {tgA: 1}, ruleTest: {tgA: 1}, listenerProd: {tgB: 1},
+		},
+		now: e.clock.Now,
 	}
+	f.groups[tgAlt] = false
 	e.lb = f
 	e.newService()
 	return f
@@ -177,6 +213,11 @@ func (f *fakeLB) TargetState(ctx context.Context, tg, id string, port int32) (st
 	if t == nil {
 		return targetUnused, reasonNotRegistered, nil
 	}
+	if !f.groups[tg] && t.state != targetDraining {
+		// As in Elastic Load Balancing, no health checks run for a target group no
+		// rule forwards to.
+		return targetUnused, "Target.NotInUse", nil
+	}
 	t.polls++
 	switch {
 	case t.state == targetInitial && f.healthyAfter > 0 && t.polls >= f.healthyAfter:
@@ -272,4 +313,88 @@ func (f *fakeLB) registered(tg string) []string {
 // keysOf returns the sorted keys of a state map.
 func keysOf(m map[string]string) []string {
 	return slices.Sorted(maps.Keys(m))
+}
+
+func (f *fakeLB) RuleForward(ctx context.Context, rule string) (map[string]int32, bool, error) {
+	if failNow, _ := f.enter("RuleForward", rule); failNow {
+		return nil, false, errFake
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	w, ok := f.rules[rule]
+	return maps.Clone(w), ok, nil
+}
+
+func (f *fakeLB) SetRuleForward(ctx context.Context, rule string, weights map[string]int32) error {
+	failNow, loseNow := f.enter("SetRuleForward", rule)
+	if failNow {
+		return errFake
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.rules[rule]; !ok {
+		return fmt.Errorf("RuleNotFound: %s", rule)
+	}
+	if !maps.Equal(f.rules[rule], weights) {
+		if f.onSetRule != nil {
+			f.onSetRule(rule, weights)
+		}
+		f.sets = append(f.sets, ruleSet{rule: rule, weights: maps.Clone(weights), at: f.clock()})
+	}
+	f.rules[rule] = maps.Clone(weights)
+	for tg := range weights {
+		if _, ok := f.groups[tg]; ok {
+			f.groups[tg] = true
+		}
+	}
+	if loseNow {
+		return errFake
+	}
+	return nil
+}
+
+// weights returns a rule's weights.
+func (f *fakeLB) weights(rule string) map[string]int32 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return maps.Clone(f.rules[rule])
+}
+
+// history returns the weights a rule was given, in order (changes only).
+func (f *fakeLB) history(rule string) []ruleSet {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []ruleSet
+	for _, s := range f.sets {
+		if s.rule == rule {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// fakeAlarms plays CloudWatch: alarm states the test scripts.
+type fakeAlarms struct {
+	mu     sync.Mutex
+	states map[string]string
+	calls  int
+}
+
+func (a *fakeAlarms) AlarmStates(ctx context.Context, names []string) (map[string]string, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.calls++
+	out := map[string]string{}
+	for _, n := range names {
+		if st, ok := a.states[n]; ok {
+			out[n] = st
+		}
+	}
+	return out, nil
+}
+
+func (a *fakeAlarms) set(name, state string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.states[name] = state
 }

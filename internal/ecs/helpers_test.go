@@ -26,6 +26,10 @@ type env struct {
 	ctx   context.Context
 	// lb is the load balancers the Service gets (none when nil).
 	lb *fakeLB
+	// alarms is the CloudWatch alarms the Service gets (none when nil).
+	alarms *fakeAlarms
+	// timeScale is the Service's time scale (1 when 0).
+	timeScale float64
 	// nextPort is the next dynamic host port the fake agents bind (the node's
 	// ports outlive an agent).
 	nextPort int32
@@ -53,9 +57,12 @@ func (e *env) open() {
 // newService builds a new Service over the open store.
 func (e *env) newService() {
 	e.t.Helper()
-	cfg := Config{Clock: e.clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	cfg := Config{Clock: e.clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), TimeScale: e.timeScale}
 	if e.lb != nil {
 		cfg.LoadBalancers = e.lb
+	}
+	if e.alarms != nil {
+		cfg.Alarms = e.alarms
 	}
 	s, err := New(e.db, cfg)
 	if err != nil {
@@ -166,6 +173,8 @@ type fakeAgent struct {
 	health string
 	// stopping, when set, is called for each task the agent is told to stop.
 	stopping func(Task)
+	// fails, when set, says which tasks exit (code 1) instead of going RUNNING.
+	fails func(Task) bool
 }
 
 func (e *env) agent(node string) *fakeAgent {
@@ -202,6 +211,11 @@ func (a *fakeAgent) stepErr() error {
 			}
 		case task.LastStatus == StatusProvisioning:
 			r.LastStatus = StatusPending
+		case task.LastStatus == StatusPending && !a.hold && a.fails != nil && a.fails(task):
+			r.LastStatus, r.StopCode, r.StoppedReason, r.StoppedAt = StatusStopped, StopCodeEssentialContainerExited, "Essential container in task exited", &now
+			for _, c := range task.Containers {
+				r.Containers = append(r.Containers, ContainerReport{Name: c.Name, LastStatus: StatusStopped, ExitCode: ptr(int32(1)), Reason: "exit status 1"})
+			}
 		case task.LastStatus == StatusPending && !a.hold:
 			r.LastStatus, r.StartedAt = StatusRunning, &now
 			if hasHealthCheck(nt.TaskDefinition) {

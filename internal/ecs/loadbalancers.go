@@ -27,6 +27,22 @@ type LoadBalancers interface {
 	TargetState(ctx context.Context, targetGroupArn, id string, port int32) (state, reason string, err error)
 }
 
+// ListenerRules is what the BLUE_GREEN, LINEAR and CANARY deployment strategies need of
+// Elastic Load Balancing to shift traffic between two target groups. An implementation
+// of LoadBalancers may implement it too. A rule is given by its ARN, or, for its
+// default action, by the ARN of its listener (as productionListenerRule and
+// testListenerRule accept both). Like LoadBalancers, it is never called inside one of
+// ECS's store transactions, and SetRuleForward must be idempotent.
+type ListenerRules interface {
+	// RuleForward returns the target groups a rule forwards to and their weights
+	// (empty when its action is not a forward); found is false when there is no such
+	// rule or listener.
+	RuleForward(ctx context.Context, ruleArn string) (weights map[string]int32, found bool, err error)
+	// SetRuleForward makes the rule forward to exactly the given target groups with
+	// the given weights (0 to 999), and returns once the load balancer serves it.
+	SetRuleForward(ctx context.Context, ruleArn string, weights map[string]int32) error
+}
+
 // Target health states, as DescribeTargetHealth reports them.
 const (
 	targetInitial   = "initial"
@@ -182,6 +198,9 @@ func (s *Service) checkLoadBalancerShapes(lbs []LoadBalancer) error {
 		case lb.ContainerName == "" || lb.ContainerPort == nil:
 			return errInvalid("loadBalancers[%d]: containerName and containerPort are required.", i)
 		}
+		if err := checkAdvancedShape(i, lb); err != nil {
+			return err
+		}
 		for _, other := range lbs[:i] {
 			if other.TargetGroupArn == lb.TargetGroupArn && other.ContainerName == lb.ContainerName && deref(other.ContainerPort) == deref(lb.ContainerPort) {
 				return errInvalid("loadBalancers[%d] repeats target group %s with container %s port %d.", i, lb.TargetGroupArn, lb.ContainerName, *lb.ContainerPort)
@@ -221,7 +240,8 @@ func (s *Service) checkTargetGroups(ctx context.Context, lbs []LoadBalancer) err
 func sameLoadBalancers(a, b []LoadBalancer) bool {
 	return slices.EqualFunc(a, b, func(x, y LoadBalancer) bool {
 		return x.TargetGroupArn == y.TargetGroupArn && x.LoadBalancerName == y.LoadBalancerName &&
-			x.ContainerName == y.ContainerName && deref(x.ContainerPort) == deref(y.ContainerPort)
+			x.ContainerName == y.ContainerName && deref(x.ContainerPort) == deref(y.ContainerPort) &&
+			sameJSON(x.AdvancedConfiguration, y.AdvancedConfiguration)
 	})
 }
 
@@ -248,6 +268,7 @@ func (p *pass) stopUnhealthyTargets() error {
 		if d := p.deployment(r.Task.StartedBy); d != nil {
 			d.FailedTasks++
 		}
+		p.countFailure(r)
 		victims = append(victims, r)
 		reasons[r] = "Task failed ELB health checks in (target-group " + t.TargetGroupArn + ")"
 	}

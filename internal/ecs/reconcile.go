@@ -55,15 +55,27 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 }
 
-// step is one round of Run: a reconciler pass, then a sync of the load balancer
-// targets (outside any transaction of the pass).
+// step is one round of Run: the alarms that deployments watched in the last round are
+// read, a reconciler pass runs, then the load balancer targets and listener rule
+// weights are synced (all outside any transaction of the pass).
 func (s *Service) step(ctx context.Context) (time.Time, error) {
-	wake, err := s.reconcile(ctx)
+	alarms := s.pollAlarms(ctx)
+	wake, out, err := s.reconcile(ctx, alarms)
 	if ctx.Err() != nil {
 		return wake, err
 	}
+	if out != nil {
+		s.watchAlarms(out.alarms)
+	}
 	if serr := s.syncTargets(ctx); serr != nil {
 		err = errors.Join(err, fmt.Errorf("ecs: load balancer targets: %w", serr))
+	}
+	var traffic []string
+	if out != nil {
+		traffic = out.traffic
+	}
+	if serr := s.syncTraffic(ctx, traffic); serr != nil {
+		err = errors.Join(err, fmt.Errorf("ecs: listener rule weights: %w", serr))
 	}
 	return wake, err
 }
@@ -73,7 +85,7 @@ func (s *Service) step(ctx context.Context) (time.Time, error) {
 // one transaction (one disk sync, however many services); when it fails, the services
 // are retried one transaction each, so that one broken service does not hold up the
 // others.
-func (s *Service) reconcile(ctx context.Context) (time.Time, error) {
+func (s *Service) reconcile(ctx context.Context, alarms map[string]string) (time.Time, *passOutput, error) {
 	var keys []string
 	err := s.view(ctx, func(tx *store.Tx) error {
 		return tx.Scan(bucketServices, "", func(k string, _ []byte) error {
@@ -82,9 +94,10 @@ func (s *Service) reconcile(ctx context.Context) (time.Time, error) {
 		})
 	})
 	if err != nil {
-		return time.Time{}, err
+		return time.Time{}, nil, err
 	}
 	var wake time.Time
+	out := &passOutput{}
 	earliest := func(w time.Time) {
 		if !w.IsZero() && (wake.IsZero() || w.Before(wake)) {
 			wake = w
@@ -92,8 +105,23 @@ func (s *Service) reconcile(ctx context.Context) (time.Time, error) {
 	}
 	err = s.update(ctx, func(tx *store.Tx) error {
 		wrote := false
+		// The tasks of every service are read once, not once a service: a pass
+		// changes only the tasks of the service it reconciles.
+		all, err := tasksOf(tx, "")
+		if err != nil {
+			return err
+		}
+		*out = passOutput{}
+		in := passInput{alarms: alarms, tasks: map[string][]taskRecord{}, out: out}
+		for _, r := range all {
+			if r.Service != "" {
+				cluster, _ := clusterAndID(r.Task.TaskArn)
+				k := childKey(cluster, r.Service)
+				in.tasks[k] = append(in.tasks[k], r)
+			}
+		}
 		for _, key := range keys {
-			w, changed, err := s.reconcileService(tx, key)
+			w, changed, err := s.reconcileService(tx, key, in)
 			if err != nil {
 				return fmt.Errorf("service %s: %w", key, err)
 			}
@@ -113,25 +141,30 @@ func (s *Service) reconcile(ctx context.Context) (time.Time, error) {
 		err = nil
 	}
 	if err == nil || ctx.Err() != nil {
-		return wake, err
+		return wake, out, err
 	}
 	s.log.Warn("ecs: reconcile pass failed; retrying service by service", "err", err)
 	wake = time.Time{}
+	*out = passOutput{}
 	var errs []error
 	for _, key := range keys {
 		var w time.Time
+		one := &passOutput{}
 		err := s.update(ctx, func(tx *store.Tx) error {
 			var err error
-			w, _, err = s.reconcileService(tx, key)
+			*one = passOutput{}
+			w, _, err = s.reconcileService(tx, key, passInput{alarms: alarms, out: one})
 			return err
 		})
 		if err != nil {
 			if ctx.Err() != nil {
-				return wake, ctx.Err()
+				return wake, out, ctx.Err()
 			}
 			errs = append(errs, fmt.Errorf("service %s: %w", key, err))
 			continue
 		}
+		out.traffic = append(out.traffic, one.traffic...)
+		out.alarms = append(out.alarms, one.alarms...)
 		earliest(w)
 	}
 	if err := s.update(ctx, func(tx *store.Tx) error {
@@ -141,9 +174,9 @@ func (s *Service) reconcile(ctx context.Context) (time.Time, error) {
 		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
-		return wake, fmt.Errorf("ecs: reconcile: %w", errors.Join(errs...))
+		return wake, out, fmt.Errorf("ecs: reconcile: %w", errors.Join(errs...))
 	}
-	return wake, nil
+	return wake, out, nil
 }
 
 // errNothingWritten ends a reconciler transaction that changed nothing.
@@ -219,11 +252,51 @@ type pass struct {
 	acted   bool
 	// start holds the deployments as the pass found them.
 	start map[string]Deployment
+	// sd is the service deployment in progress (nil when none), kept at sdKey.
+	sd    *sdRecord
+	sdKey string
+	// alarms are the states of the alarms deployments watch (nil: unknown).
+	alarms map[string]string
+}
+
+// passInput is what a reconciler pass gets besides the store: the alarm states read
+// before it, and the tasks of every service when the caller read them all at once.
+type passInput struct {
+	alarms map[string]string
+	// tasks maps a service's store key to its tasks; nil: each pass reads its own.
+	tasks map[string][]taskRecord
+	// out collects what the rounds after the pass need (nil: nothing is collected).
+	out *passOutput
+}
+
+// passOutput is what the passes of a round leave for what follows them outside the
+// transaction: the services whose listener rule weights are to be set, and the alarms
+// that deployments in progress watch (read before the next round).
+type passOutput struct {
+	traffic []string
+	alarms  []string
+}
+
+// collect notes what the pass leaves for the rest of the round.
+func (p *pass) collect(key string, out *passOutput) {
+	if out == nil {
+		return
+	}
+	if t := p.rec.Traffic; t != nil && !t.Set && len(t.Rules) > 0 {
+		out.traffic = append(out.traffic, key)
+	}
+	if p.sd != nil && p.sd.watchesAlarms() {
+		for _, n := range p.sd.SD.DeploymentConfiguration.Alarms.AlarmNames {
+			if !slices.Contains(out.alarms, n) {
+				out.alarms = append(out.alarms, n)
+			}
+		}
+	}
 }
 
 // reconcileService converges one service; it returns when it wants to run again
 // (zero for "at the next change or tick") and whether it wrote to the store.
-func (s *Service) reconcileService(tx *store.Tx, key string) (wake time.Time, wrote bool, err error) {
+func (s *Service) reconcileService(tx *store.Tx, key string, in passInput) (wake time.Time, wrote bool, err error) {
 	var rec serviceRecord
 	found, err := get(tx, bucketServices, key, &rec)
 	if err != nil || !found {
@@ -234,19 +307,41 @@ func (s *Service) reconcileService(tx *store.Tx, key string) (wake time.Time, wr
 		return wake, false, err
 	}
 	cluster, _, _ := strings.Cut(key, "/")
-	p := &pass{s: s, tx: tx, rec: &rec, cluster: cluster, now: s.now(), defs: map[string]taskDefRecord{}, start: map[string]Deployment{}}
+	p := &pass{s: s, tx: tx, rec: &rec, cluster: cluster, now: s.now(), defs: map[string]taskDefRecord{}, start: map[string]Deployment{}, alarms: in.alarms}
 	for _, d := range rec.Service.Deployments {
 		p.start[d.Id] = d
 	}
 	if rec.Service.Status == "INACTIVE" {
 		if rec.InactiveAt != nil && p.now.Sub(*rec.InactiveAt) >= inactiveServiceRetention {
+			if err := forgetDeployments(tx, key); err != nil {
+				return wake, false, err
+			}
 			return wake, true, tx.Delete(bucketServices, key)
 		}
 		return wake, false, nil
 	}
-	tasks, err := serviceTasks(tx, cluster, rec.Service.ServiceName)
-	if err != nil {
-		return wake, false, err
+	var sdBefore []byte
+	if rec.Current != "" {
+		var sd sdRecord
+		p.sdKey = key + "/" + rec.Current
+		found, err := get(tx, bucketServiceDeployments, p.sdKey, &sd)
+		if err != nil {
+			return wake, false, err
+		}
+		if found {
+			p.sd = &sd
+			if sdBefore, err = json.Marshal(sd); err != nil {
+				return wake, false, err
+			}
+		} else {
+			rec.Current = ""
+		}
+	}
+	tasks := in.tasks[key]
+	if in.tasks == nil {
+		if tasks, err = serviceTasks(tx, cluster, rec.Service.ServiceName); err != nil {
+			return wake, false, err
+		}
 	}
 	for i := range tasks {
 		p.tasks = append(p.tasks, &tasks[i])
@@ -254,15 +349,36 @@ func (s *Service) reconcileService(tx *store.Tx, key string) (wake time.Time, wr
 	if err := p.accountStops(); err != nil {
 		return wake, false, err
 	}
-	if rec.Service.Status == "DRAINING" {
+	switch {
+	case rec.Service.Status == "DRAINING":
+		if p.sdActive() {
+			p.finishSD(sdStopped, "The service was deleted.")
+		}
 		err = p.drain()
-	} else {
+	case p.sdActive() && trafficShifting(p.sd.strategy()):
+		wake, err = p.convergeShift()
+	default:
 		wake, err = p.converge()
 	}
 	if err != nil {
 		return wake, false, err
 	}
 	p.refreshCounts()
+	p.refreshSD()
+	p.collect(key, in.out)
+	if p.sd != nil {
+		after, err := json.Marshal(p.sd)
+		if err != nil {
+			return wake, false, err
+		}
+		if !bytes.Equal(sdBefore, after) {
+			p.sd.SD.UpdatedAt = ptr(p.now)
+			if err := tx.Put(bucketServiceDeployments, p.sdKey, p.sd); err != nil {
+				return wake, false, err
+			}
+			p.acted = true
+		}
+	}
 	after, err := json.Marshal(rec)
 	if err != nil {
 		return wake, false, err
@@ -342,6 +458,7 @@ func (p *pass) failed(r *taskRecord) {
 	if d := p.deployment(r.Task.StartedBy); d != nil {
 		d.FailedTasks++
 	}
+	p.countFailure(r)
 }
 
 // accountStops looks once at every task of the service that has stopped: a task that
@@ -475,14 +592,11 @@ func (p *pass) liveCount() int {
 	return n
 }
 
-// converge moves an ACTIVE service towards desiredCount tasks of its PRIMARY deployment.
-func (p *pass) converge() (time.Time, error) {
+// maintain stops the tasks a service no longer wants whatever its strategy: those of
+// deployments it no longer has, and, after the health check grace period, those that
+// are unhealthy (they are replaced).
+func (p *pass) maintain() error {
 	svc := p.svc()
-	if !slices.ContainsFunc(svc.Deployments, func(d Deployment) bool { return d.Status == "PRIMARY" }) {
-		svc.Deployments = append([]Deployment{newDeployment(svc, p.now)}, svc.Deployments...)
-	}
-	primary := svc.Deployments[slices.IndexFunc(svc.Deployments, func(d Deployment) bool { return d.Status == "PRIMARY" })].Id
-	// Tasks of deployments the service no longer has are stopped.
 	var orphans []*taskRecord
 	for _, r := range p.tasks {
 		if r.wanted() && p.deployment(r.Task.StartedBy) == nil {
@@ -490,9 +604,8 @@ func (p *pass) converge() (time.Time, error) {
 		}
 	}
 	if err := p.stop(orphans, StopCodeServiceSchedulerInitiated, func(r *taskRecord) string { return scalingReason(r.Task.StartedBy) }); err != nil {
-		return time.Time{}, err
+		return err
 	}
-	// Unhealthy tasks are stopped (and replaced below), after the grace period.
 	grace := p.s.scaled(time.Duration(deref(svc.HealthCheckGracePeriodSeconds)) * time.Second)
 	var unhealthy []*taskRecord
 	for _, r := range p.tasks {
@@ -505,11 +618,47 @@ func (p *pass) converge() (time.Time, error) {
 		p.failed(r)
 	}
 	if err := p.stop(unhealthy, StopCodeServiceSchedulerInitiated, func(*taskRecord) string { return "Task failed container health checks" }); err != nil {
+		return err
+	}
+	return p.stopUnhealthyTargets()
+}
+
+// ensurePrimary gives a service without a PRIMARY deployment one.
+func (p *pass) ensurePrimary() (string, error) {
+	svc := p.svc()
+	if !slices.ContainsFunc(svc.Deployments, func(d Deployment) bool { return d.Status == "PRIMARY" }) {
+		if err := p.s.startDeployment(p.tx, p.rec, p.cluster, p.now); err != nil {
+			return "", err
+		}
+		if p.rec.Current != "" {
+			var sd sdRecord
+			p.sdKey = childKey(p.cluster, svc.ServiceName) + "/" + p.rec.Current
+			if _, err := get(p.tx, bucketServiceDeployments, p.sdKey, &sd); err != nil {
+				return "", err
+			}
+			p.sd = &sd
+		}
+		p.acted = true
+	}
+	return svc.Deployments[slices.IndexFunc(svc.Deployments, func(d Deployment) bool { return d.Status == "PRIMARY" })].Id, nil
+}
+
+// converge moves an ACTIVE service towards desiredCount tasks of its PRIMARY deployment
+// by a rolling update: the service scheduler's own way, and the ROLLING strategy's.
+func (p *pass) converge() (time.Time, error) {
+	svc := p.svc()
+	primary, err := p.ensurePrimary()
+	if err != nil {
 		return time.Time{}, err
 	}
-	if err := p.stopUnhealthyTargets(); err != nil {
+	p.beginSD()
+	if err := p.maintain(); err != nil {
 		return time.Time{}, err
 	}
+	if p.detectFailure() && p.sdActive() {
+		primary = p.sdTarget()
+	}
+	failed := p.deployment(primary).RolloutState == "FAILED"
 
 	desired := int(svc.DesiredCount)
 	dc := svc.DeploymentConfiguration
@@ -518,17 +667,7 @@ func (p *pass) converge() (time.Time, error) {
 
 	// Scale in the primary: tasks not yet running first, then the newest.
 	if w := p.wantedOf(primary); len(w) > desired {
-		slices.SortStableFunc(w, func(a, b *taskRecord) int {
-			ar, br := a.Task.LastStatus == StatusRunning, b.Task.LastStatus == StatusRunning
-			if ar != br {
-				if ar {
-					return 1
-				}
-				return -1
-			}
-			return deref(b.Task.CreatedAt).Compare(deref(a.Task.CreatedAt))
-		})
-		if err := p.stop(w[:len(w)-desired], StopCodeServiceSchedulerInitiated, func(*taskRecord) string { return scalingReason(primary) }); err != nil {
+		if err := p.scaleIn(primary, w, desired); err != nil {
 			return time.Time{}, err
 		}
 	}
@@ -537,6 +676,8 @@ func (p *pass) converge() (time.Time, error) {
 	// that serve nothing (not RUNNING yet, or UNHEALTHY, here or in a target group) go
 	// first and freely; healthy ones while more than minHealthy are left; running tasks
 	// whose health is not known yet only once minHealthy tasks are known to be healthy.
+	// A deployment whose rollout FAILED retires nothing more; the tasks of a deployment
+	// in target groups other than the primary's go only once no traffic goes there.
 	healthy := 0
 	for _, r := range p.tasks {
 		if p.healthy(r) {
@@ -554,7 +695,7 @@ func (p *pass) converge() (time.Time, error) {
 		return 2
 	}
 	for _, d := range svc.Deployments {
-		if d.Id == primary {
+		if d.Id == primary || failed || p.alternate(d.Id) != p.alternate(primary) && !p.sideIdle(p.alternate(d.Id)) {
 			continue
 		}
 		old := p.wantedOf(d.Id)
@@ -584,11 +725,12 @@ func (p *pass) converge() (time.Time, error) {
 		}
 	}
 
-	// Launch the primary's missing tasks, within maximumPercent and the backoff.
+	// Launch the primary's missing tasks, within maximumPercent and the backoff; a
+	// deployment whose rollout FAILED launches none.
 	var wake time.Time
 	missing := desired - len(p.wantedOf(primary))
 	room := maxTotal - p.liveCount()
-	if n := min(missing, room); n > 0 {
+	if n := min(missing, room); n > 0 && !failed {
 		if nb := p.rec.NotBefore; nb != nil && p.now.Before(*nb) {
 			wake = *nb
 		} else if err := p.launch(primary, n); err != nil {
@@ -597,28 +739,22 @@ func (p *pass) converge() (time.Time, error) {
 	}
 
 	// Drop older deployments that have no task left.
-	svc.Deployments = slices.DeleteFunc(svc.Deployments, func(d Deployment) bool {
-		if d.Id == primary {
-			return false
-		}
-		for _, r := range p.tasks {
-			if r.Task.StartedBy == d.Id && r.live() {
-				return false
-			}
-		}
-		p.acted = true
-		return true
-	})
+	p.dropEmpty(func(string) bool { return false })
 
-	p.settle(primary, desired)
+	p.settle(primary, desired, true)
 	return wake, nil
 }
 
-// launch starts n tasks of the primary deployment, reporting placement failures.
-func (p *pass) launch(primary string, n int) error {
+// launch starts n tasks of a deployment, reporting placement failures. The tasks get
+// the load balancers of the deployment's service revision, in its side's target groups.
+func (p *pass) launch(id string, n int) error {
 	svc := p.svc()
-	d := p.deployment(primary)
+	d := p.deployment(id)
 	td, err := p.taskDef(d.TaskDefinition)
+	if err != nil {
+		return err
+	}
+	lbs, err := p.loadBalancersOf(id)
 	if err != nil {
 		return err
 	}
@@ -633,11 +769,11 @@ func (p *pass) launch(primary string, n int) error {
 	spec := launchSpec{
 		cluster:       p.cluster,
 		td:            td,
-		startedBy:     primary,
+		startedBy:     id,
 		group:         "service:" + svc.ServiceName,
 		launchType:    svc.LaunchType,
 		service:       svc.ServiceName,
-		loadBalancers: svc.LoadBalancers,
+		loadBalancers: lbs,
 	}
 	switch svc.PropagateTags {
 	case "SERVICE":
@@ -658,8 +794,8 @@ func (p *pass) launch(primary string, n int) error {
 		}
 		p.acted = true
 		p.tasks = append(p.tasks, rec)
-		_, id := clusterAndID(rec.Task.TaskArn)
-		ids = append(ids, "(task "+id+")")
+		_, tid := clusterAndID(rec.Task.TaskArn)
+		ids = append(ids, "(task "+tid+")")
 	}
 	if len(ids) > 0 {
 		p.event("(service %s) has started %d tasks: %s.", svc.ServiceName, len(ids), strings.Join(ids, " "))
@@ -674,9 +810,27 @@ func (p *pass) launch(primary string, n int) error {
 	return nil
 }
 
-// settle completes the rollout and reports the steady state once the primary runs
-// desiredCount ready tasks and nothing else is left.
-func (p *pass) settle(primary string, desired int) {
+// loadBalancersOf returns the load balancers a deployment's tasks get: those of its
+// service revision (the service's when it has none), in the target groups of its side.
+func (p *pass) loadBalancersOf(id string) ([]LoadBalancer, error) {
+	info, ok := p.rec.Deploys[id]
+	lbs := p.svc().LoadBalancers
+	if ok && info.Revision != "" {
+		rev, found, err := p.s.revision(p.tx, info.Revision)
+		if err != nil {
+			return nil, err
+		}
+		if found {
+			lbs = rev.LoadBalancers
+		}
+	}
+	return sideLoadBalancers(lbs, info.Alternate), nil
+}
+
+// settle reports the steady state once the primary runs desiredCount ready tasks and
+// nothing else is left; with complete (the rolling update) it also completes the
+// primary's rollout then.
+func (p *pass) settle(primary string, desired int, complete bool) {
 	svc := p.svc()
 	w := p.wantedOf(primary)
 	ready := 0
@@ -685,14 +839,19 @@ func (p *pass) settle(primary string, desired int) {
 			ready++
 		}
 	}
-	done := len(svc.Deployments) == 1 && len(w) == desired && ready == desired && p.liveCount() == desired
-	d := p.deployment(primary)
-	if done && d.RolloutState == "IN_PROGRESS" {
-		d.RolloutState = "COMPLETED"
-		d.RolloutStateReason = "ECS deployment " + primary + " completed."
-		p.event("(service %s) deployment %s deployment completed.", svc.ServiceName, primary)
-		p.acted = true
+	others := 0
+	for _, d := range svc.Deployments {
+		// The failed deployment of a rollback stays listed until the rollback is over.
+		if d.Id != primary && (!p.rolledBack(d.Id) || p.liveOf(d.Id) > 0) {
+			others++
+		}
 	}
+	done := others == 0 && len(w) == desired && ready == desired && p.liveCount() == desired
+	d := p.deployment(primary)
+	if done && complete && d.RolloutState == "IN_PROGRESS" {
+		p.complete(primary)
+	}
+	done = done && (complete || !p.sdActive())
 	switch {
 	case p.acted:
 		p.rec.Steady = false

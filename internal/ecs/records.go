@@ -19,6 +19,10 @@ const (
 	bucketFamilies  = "ecs.families"  // family → familyRecord
 	bucketTasks     = "ecs.tasks"     // cluster name "/" task id → taskRecord
 	bucketServices  = "ecs.services"  // cluster name "/" service name → serviceRecord
+	// bucketRevisions holds service revisions: cluster "/" service "/" id → ServiceRevision.
+	bucketRevisions = "ecs.revisions"
+	// bucketServiceDeployments holds service deployments: cluster "/" service "/" id → sdRecord.
+	bucketServiceDeployments = "ecs.servicedeployments"
 )
 
 // Retention of finished things, as ECS keeps them describable for a while.
@@ -105,6 +109,26 @@ type serviceRecord struct {
 	UnplaceableAt *time.Time `json:"unplaceableAt,omitempty"`
 	// InactiveAt is when the service became INACTIVE; it is forgotten later.
 	InactiveAt *time.Time `json:"inactiveAt,omitempty"`
+	// Deploys records, for each deployment (by id), its service revision and which of
+	// its load balancers' two target groups its tasks use.
+	Deploys map[string]deployInfo `json:"deploys,omitempty"`
+	// Current is the id of the service deployment in progress (empty when none).
+	Current string `json:"current,omitempty"`
+	// Production is the deployment that last completed: the one production traffic
+	// goes to, and the one a failed deployment rolls back to.
+	Production string `json:"production,omitempty"`
+	// Traffic is the weights the blue/green strategies want on the service's listener
+	// rules (nil until a deployment sets them).
+	Traffic *trafficState `json:"traffic,omitempty"`
+}
+
+// deployInfo is what a service keeps about one of its deployments.
+type deployInfo struct {
+	// Revision is the ARN of the deployment's service revision.
+	Revision string `json:"revision"`
+	// Alternate is set when the deployment's tasks use the alternate target groups of
+	// their load balancers' advanced configurations.
+	Alternate bool `json:"alternate,omitempty"`
 }
 
 func childKey(cluster, name string) string { return cluster + "/" + name }

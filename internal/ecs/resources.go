@@ -2,6 +2,7 @@ package ecs
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/wharf-dev/wharf/internal/awsapi"
@@ -19,6 +20,10 @@ import (
 //	CreateService, UpdateService, DeleteService,
 //	DescribeServices                                  service
 //	DescribeContainerInstances                        container-instance
+//	ListServiceDeployments                            service
+//	DescribeServiceDeployments, StopServiceDeployment,
+//	ContinueServiceDeployment                         service-deployment
+//	DescribeServiceRevisions                          service-revision
 //	TagResource, UntagResource, ListTagsForResource   the resource ARN
 //
 // ListClusters, DescribeTaskDefinition, ListTaskDefinitions, ListTaskDefinitionFamilies,
@@ -73,6 +78,17 @@ func (s *Service) resources(ctx context.Context, in any) []string {
 		return s.childARNs("service", v.Cluster, []string{deref(v.Service)})
 	case *DescribeServicesInput:
 		return s.childARNs("service", v.Cluster, v.Services)
+
+	case *ListServiceDeploymentsInput:
+		return s.childARNs("service", v.Cluster, []string{deref(v.Service)})
+	case *DescribeServiceDeploymentsInput:
+		return s.canonicalARNs(v.ServiceDeploymentArns)
+	case *DescribeServiceRevisionsInput:
+		return s.canonicalARNs(v.ServiceRevisionArns)
+	case *StopServiceDeploymentInput:
+		return nonEmpty(s.canonicalARN(deref(v.ServiceDeploymentArn)))
+	case *ContinueServiceDeploymentInput:
+		return nonEmpty(s.canonicalARN(deref(v.ServiceDeploymentArn)))
 
 	case *DescribeContainerInstancesInput:
 		return s.childARNs("container-instance", v.Cluster, v.ContainerInstances)
@@ -194,12 +210,44 @@ func (s *Service) canonicalARN(arn string) string {
 	return s.arn(strings.SplitN(arn, ":", 6)[5])
 }
 
+// canonicalARNs returns the canonical form of each non-empty ARN.
+func (s *Service) canonicalARNs(arns []string) []string {
+	out := make([]string, 0, len(arns))
+	for _, a := range arns {
+		if a != "" {
+			out = append(out, s.canonicalARN(a))
+		}
+	}
+	return out
+}
+
 // nonEmpty returns arn as a one-element list, or nil ("*") when it is empty.
 func nonEmpty(arn string) []string {
 	if arn == "" {
 		return nil
 	}
 	return []string{arn}
+}
+
+// infrastructureRoles lists the roles a service configuration gives ECS itself.
+func infrastructureRoles(lbs []LoadBalancer, dc *DeploymentConfiguration) []string {
+	var out []string
+	add := func(role *string) {
+		if r := deref(role); r != "" && !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	for _, lb := range lbs {
+		if lb.AdvancedConfiguration != nil {
+			add(lb.AdvancedConfiguration.RoleArn)
+		}
+	}
+	if dc != nil {
+		for _, h := range dc.LifecycleHooks {
+			add(h.RoleArn)
+		}
+	}
+	return out
 }
 
 // withResources sets the authorization resources of every operation of the table
@@ -221,24 +269,34 @@ func (s *Service) withResources(ops map[string]awsapi.Operation) map[string]awsa
 	return ops
 }
 
-// passRoles returns the iam:PassRole authorizations of a call that gives a task its
-// roles (RunTask, CreateService, UpdateService with a task definition): the task
-// definition's task role and execution role, or RunTask's overrides of them, each
-// with iam:PassedToService ecs-tasks.amazonaws.com. A task definition that cannot be
-// read needs none here; the operation reports it.
+// passRoles returns the iam:PassRole authorizations of a call that gives roles: those
+// it gives ECS itself (the roleArn of the advanced configurations of CreateService and
+// UpdateService and of their lifecycle hooks), with iam:PassedToService
+// ecs.amazonaws.com, and those it gives a task (RunTask, CreateService, UpdateService
+// with a task definition): the task definition's task role and execution role, or
+// RunTask's overrides of them, each with iam:PassedToService ecs-tasks.amazonaws.com.
+// A task definition that cannot be read needs none here; the operation reports it.
 func (s *Service) passRoles(ctx context.Context, in any) []awsapi.Authorization {
 	var ref string
 	var override *TaskOverride
+	var ecsRoles []string
 	switch v := in.(type) {
 	case *RunTaskInput:
 		ref, override = deref(v.TaskDefinition), v.Overrides
 	case *CreateServiceInput:
 		ref = deref(v.TaskDefinition)
+		ecsRoles = infrastructureRoles(v.LoadBalancers, v.DeploymentConfiguration)
 	case *UpdateServiceInput:
 		ref = deref(v.TaskDefinition)
+		ecsRoles = infrastructureRoles(v.LoadBalancers, v.DeploymentConfiguration)
+	}
+	var out []awsapi.Authorization
+	for _, role := range ecsRoles {
+		out = append(out, awsapi.Authorization{Action: "iam:PassRole", Resources: []string{role},
+			Conditions: map[string][]string{"iam:PassedToService": {"ecs.amazonaws.com"}}})
 	}
 	if ref == "" {
-		return nil
+		return out
 	}
 	var taskRole, execRole string
 	_ = s.view(ctx, func(tx *store.Tx) error {
@@ -256,11 +314,12 @@ func (s *Service) passRoles(ctx context.Context, in any) []awsapi.Authorization 
 			execRole = override.ExecutionRoleArn
 		}
 	}
-	var out []awsapi.Authorization
+	var taskRoles []string
 	for _, role := range []string{taskRole, execRole} {
-		if role == "" || (len(out) == 1 && out[0].Resources[0] == role) {
+		if role == "" || slices.Contains(taskRoles, role) {
 			continue
 		}
+		taskRoles = append(taskRoles, role)
 		out = append(out, awsapi.Authorization{Action: "iam:PassRole", Resources: []string{role},
 			Conditions: map[string][]string{"iam:PassedToService": {"ecs-tasks.amazonaws.com"}}})
 	}

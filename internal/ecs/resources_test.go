@@ -86,6 +86,13 @@ func TestOperationResources(t *testing.T) {
 			[]string{p + "service/prod/a", p + "service/prod/b"}},
 		{"ListServices", &ListServicesInput{Cluster: str("prod")}, nil},
 
+		{"ListServiceDeployments", &ListServiceDeploymentsInput{Cluster: str("prod"), Service: str("web")}, []string{p + "service/prod/web"}},
+		{"DescribeServiceDeployments", &DescribeServiceDeploymentsInput{ServiceDeploymentArns: []string{p + "service-deployment/prod/web/abc", cn + "service-deployment/prod/web/def"}},
+			[]string{p + "service-deployment/prod/web/abc", p + "service-deployment/prod/web/def"}},
+		{"DescribeServiceRevisions", &DescribeServiceRevisionsInput{ServiceRevisionArns: []string{p + "service-revision/prod/web/123"}}, []string{p + "service-revision/prod/web/123"}},
+		{"StopServiceDeployment", &StopServiceDeploymentInput{ServiceDeploymentArn: str(p + "service-deployment/prod/web/abc")}, []string{p + "service-deployment/prod/web/abc"}},
+		{"ContinueServiceDeployment", &ContinueServiceDeploymentInput{ServiceDeploymentArn: str(cn + "service-deployment/prod/web/abc")}, []string{p + "service-deployment/prod/web/abc"}},
+
 		{"ListContainerInstances", &ListContainerInstancesInput{}, []string{p + "cluster/default"}},
 		{"ListContainerInstances", &ListContainerInstancesInput{Cluster: str("prod")}, []string{p + "cluster/prod"}},
 		{"DescribeContainerInstances", &DescribeContainerInstancesInput{Cluster: str("prod"), ContainerInstances: []string{"x"}},
@@ -127,5 +134,38 @@ func TestEveryOperationHasResourcesOrIsStar(t *testing.T) {
 		if (op.Resources == nil) != star[name] {
 			t.Errorf("%s: has Resources = %v, want %v", name, op.Resources != nil, !star[name])
 		}
+	}
+}
+
+// TestPassRolesOfDeployments checks that the roles a service gives ECS itself (the load
+// balancer role of an advanced configuration, a lifecycle hook's role) need
+// iam:PassRole to ecs.amazonaws.com, beside the task roles passed to ecs-tasks.
+func TestPassRolesOfDeployments(t *testing.T) {
+	e := newEnv(t)
+	const lbRole, hookRole, taskRole = "arn:aws:iam::000000000000:role/lb", "arn:aws:iam::000000000000:role/hook", "arn:aws:iam::000000000000:role/task"
+	if _, err := e.s.RegisterTaskDefinition(e.ctx, &RegisterTaskDefinitionInput{Family: ptr("web"), TaskRoleArn: ptr(taskRole),
+		ContainerDefinitions: []ContainerDefinition{{Name: "app", Image: "process:/bin/app", Memory: ptr(int32(64))}}}); err != nil {
+		t.Fatal(err)
+	}
+	in := &CreateServiceInput{ServiceName: ptr("web"), TaskDefinition: ptr("web"),
+		LoadBalancers: []LoadBalancer{{TargetGroupArn: tgA, AdvancedConfiguration: &AdvancedConfiguration{RoleArn: ptr(lbRole)}},
+			{TargetGroupArn: tgB, AdvancedConfiguration: &AdvancedConfiguration{RoleArn: ptr(lbRole)}}},
+		DeploymentConfiguration: &DeploymentConfiguration{LifecycleHooks: []DeploymentLifecycleHook{{RoleArn: ptr(hookRole)}}},
+	}
+	got := e.s.API().Operations["CreateService"].Dependent(e.ctx, in)
+	var summary []string
+	for _, a := range got {
+		summary = append(summary, a.Action+" "+a.Resources[0]+" "+a.Conditions["iam:PassedToService"][0])
+	}
+	want := []string{
+		"iam:PassRole " + lbRole + " ecs.amazonaws.com",
+		"iam:PassRole " + hookRole + " ecs.amazonaws.com",
+		"iam:PassRole " + taskRole + " ecs-tasks.amazonaws.com",
+	}
+	if !slices.Equal(summary, want) {
+		t.Fatalf("authorizations %q, want %q", summary, want)
+	}
+	if got := e.s.API().Operations["UpdateService"].Dependent(e.ctx, &UpdateServiceInput{Service: ptr("web")}); len(got) != 0 {
+		t.Fatalf("UpdateService without roles: %+v", got)
 	}
 }

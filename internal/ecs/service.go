@@ -3,12 +3,14 @@ package ecs
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math"
+	"sync"
 	"time"
 
 	"github.com/wharf-dev/wharf/internal/awsapi"
@@ -41,8 +43,13 @@ type Config struct {
 	// without a health check must run before it counts as healthy in a deployment.
 	TimeScale float64
 	// LoadBalancers puts service tasks behind target groups; when nil, services with
-	// loadBalancers are rejected.
+	// loadBalancers are rejected. When it also implements ListenerRules, the
+	// BLUE_GREEN, LINEAR and CANARY strategies shift traffic through listener rules;
+	// otherwise they are available only to services without load balancers.
 	LoadBalancers LoadBalancers
+	// Alarms reads the CloudWatch alarms of deployment configurations; when nil, the
+	// alarms of deployments are not watched (their status is DISABLED).
+	Alarms Alarms
 }
 
 // Service is Wharf's ECS control plane: the API operations and the service reconciler.
@@ -56,6 +63,12 @@ type Service struct {
 	log     *slog.Logger
 	scale   float64
 	lbs     LoadBalancers
+	rules   ListenerRules
+	alarms  Alarms
+
+	mu sync.Mutex
+	// watched are the alarms deployments in progress watched in the last round.
+	watched []string
 }
 
 // New returns the ECS service over db.
@@ -81,6 +94,7 @@ func New(db *store.DB, cfg Config) (*Service, error) {
 	if cfg.TimeScale < 1 || math.IsNaN(cfg.TimeScale) || math.IsInf(cfg.TimeScale, 0) {
 		return nil, fmt.Errorf("ecs: time scale must be a number >= 1, got %v", cfg.TimeScale)
 	}
+	rules, _ := cfg.LoadBalancers.(ListenerRules)
 	return &Service{
 		db:      db,
 		region:  cfg.Region,
@@ -89,6 +103,8 @@ func New(db *store.DB, cfg Config) (*Service, error) {
 		log:     cfg.Logger,
 		scale:   cfg.TimeScale,
 		lbs:     cfg.LoadBalancers,
+		rules:   rules,
+		alarms:  cfg.Alarms,
 	}, nil
 }
 
@@ -124,6 +140,14 @@ func errClusterNotFound() error {
 
 func errServiceNotFound() error {
 	return awsapi.Errorf("ServiceNotFoundException", "Service not found.")
+}
+
+func errServiceDeploymentNotFound() error {
+	return awsapi.Errorf("ServiceDeploymentNotFoundException", "The service deployment does not exist.")
+}
+
+func errConflict(format string, args ...any) error {
+	return awsapi.Errorf("ConflictException", format, args...)
 }
 
 func errServiceNotActive() error {
@@ -170,6 +194,22 @@ func newID() string {
 	b := make([]byte, 16)
 	randomBytes(b)
 	return hex.EncodeToString(b)
+}
+
+// newNumericID returns 19 random digits, as ECS service revision ids.
+func newNumericID() string {
+	b := make([]byte, 8)
+	randomBytes(b)
+	const lo, span = 1_000_000_000_000_000_000, 9_000_000_000_000_000_000
+	return fmt.Sprintf("%019d", lo+binary.BigEndian.Uint64(b)%span)
+}
+
+// newDeploymentKey returns 21 random characters of the URL-safe base64 alphabet, as
+// the ids of ECS service deployments.
+func newDeploymentKey() string {
+	b := make([]byte, 16)
+	randomBytes(b)
+	return base64.RawURLEncoding.EncodeToString(b)[:21]
 }
 
 // newUUID returns a random (version 4) UUID.

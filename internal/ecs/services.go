@@ -104,8 +104,9 @@ type DeleteServiceOutput struct {
 	Service *ECSService `json:"service,omitempty"`
 }
 
-// CreateService creates a REPLICA service with the ECS (rolling update) deployment
-// controller. The reconciler (Run) then starts its tasks.
+// CreateService creates a REPLICA service with the ECS deployment controller and its
+// first deployment (a service revision and a service deployment), with the ROLLING,
+// BLUE_GREEN, LINEAR or CANARY strategy. The reconciler (Run) then starts its tasks.
 func (s *Service) CreateService(ctx context.Context, in *CreateServiceInput) (*CreateServiceOutput, error) {
 	name := deref(in.ServiceName)
 	if name == "" {
@@ -154,12 +155,18 @@ func (s *Service) CreateService(ctx context.Context, in *CreateServiceInput) (*C
 	if err := s.checkLoadBalancerShapes(in.LoadBalancers); err != nil {
 		return nil, err
 	}
+	if err := s.checkStrategyLoadBalancers(dc.Strategy, in.LoadBalancers); err != nil {
+		return nil, err
+	}
 	cluster, err := s.clusterName(in.Cluster)
 	if err != nil {
 		return nil, err
 	}
 	// The load balancers are asked before the transaction: they may share the store.
 	if err := s.checkTargetGroups(ctx, in.LoadBalancers); err != nil {
+		return nil, err
+	}
+	if err := s.checkAdvancedResources(ctx, in.LoadBalancers); err != nil {
 		return nil, err
 	}
 	var out ECSService
@@ -230,8 +237,11 @@ func (s *Service) CreateService(ctx context.Context, in *CreateServiceInput) (*C
 		if p, ok := awsapi.PrincipalFrom(ctx); ok {
 			svc.CreatedBy = p.ARN
 		}
-		svc.Deployments = []Deployment{newDeployment(&svc, now)}
+		svc.Deployments = []Deployment{}
 		rec := serviceRecord{Service: svc}
+		if err := s.startDeployment(tx, &rec, cluster, now); err != nil {
+			return err
+		}
 		if err := tx.Put(bucketServices, childKey(cluster, name), rec); err != nil {
 			return err
 		}
@@ -269,53 +279,6 @@ func validatePropagateTags(v string) error {
 	return errInvalid("propagateTags must be TASK_DEFINITION, SERVICE or NONE, got '%s'.", v)
 }
 
-// buildDeploymentConfig merges a deployment configuration into old (ECS's defaults when
-// nil) and validates the result.
-func buildDeploymentConfig(old, in *DeploymentConfiguration) (*DeploymentConfiguration, error) {
-	dc := DeploymentConfiguration{
-		MaximumPercent:           ptr(int32(200)),
-		MinimumHealthyPercent:    ptr(int32(100)),
-		DeploymentCircuitBreaker: &DeploymentCircuitBreaker{},
-		Strategy:                 "ROLLING",
-	}
-	if old != nil {
-		dc = *old
-	}
-	if in != nil {
-		if in.MaximumPercent != nil {
-			dc.MaximumPercent = ptr(*in.MaximumPercent)
-		}
-		if in.MinimumHealthyPercent != nil {
-			dc.MinimumHealthyPercent = ptr(*in.MinimumHealthyPercent)
-		}
-		if in.DeploymentCircuitBreaker != nil {
-			dc.DeploymentCircuitBreaker = ptr(*in.DeploymentCircuitBreaker)
-		}
-		if in.Alarms != nil {
-			dc.Alarms = ptr(*in.Alarms)
-		}
-		if in.BakeTimeInMinutes != nil {
-			dc.BakeTimeInMinutes = ptr(*in.BakeTimeInMinutes)
-		}
-		switch in.Strategy {
-		case "":
-		case "ROLLING":
-			dc.Strategy = in.Strategy
-		case "BLUE_GREEN", "CANARY", "LINEAR":
-			return nil, errUnsupported("Wharf supports only the ROLLING deployment strategy, not %s.", in.Strategy)
-		default:
-			return nil, errInvalid("deploymentConfiguration.strategy must be ROLLING, BLUE_GREEN, CANARY or LINEAR, got '%s'.", in.Strategy)
-		}
-	}
-	if mh := *dc.MinimumHealthyPercent; mh < 0 || mh > 100 {
-		return nil, errInvalid("deploymentConfiguration.minimumHealthyPercent must be between 0 and 100, got %d.", mh)
-	}
-	if mp := *dc.MaximumPercent; mp < 100 {
-		return nil, errInvalid("deploymentConfiguration.maximumPercent must be at least 100 for the REPLICA scheduling strategy, got %d.", mp)
-	}
-	return &dc, nil
-}
-
 // checkLoadBalancers checks that each load balancer names a container port of td (the
 // rest is checked by checkLoadBalancerShapes).
 func checkLoadBalancers(td TaskDefinition, lbs []LoadBalancer) error {
@@ -346,8 +309,9 @@ func (s *Service) lookupService(tx *store.Tx, cluster, ref string) (serviceRecor
 
 // UpdateService changes a service's desired count, task definition, load balancers or
 // deployment configuration. A new task definition, a change of load balancers (or
-// forceNewDeployment) starts a new PRIMARY deployment; the reconciler rolls the tasks
-// over.
+// forceNewDeployment) starts a new PRIMARY deployment, with its service revision and
+// service deployment (superseding one in progress); the reconciler rolls the tasks
+// over with the service's strategy.
 func (s *Service) UpdateService(ctx context.Context, in *UpdateServiceInput) (*UpdateServiceOutput, error) {
 	if deref(in.Service) == "" {
 		return nil, errInvalid("service is required.")
@@ -370,6 +334,9 @@ func (s *Service) UpdateService(ctx context.Context, in *UpdateServiceInput) (*U
 	}
 	// The load balancers are asked before the transaction: they may share the store.
 	if err := s.checkTargetGroups(ctx, in.LoadBalancers); err != nil {
+		return nil, err
+	}
+	if err := s.checkAdvancedResources(ctx, in.LoadBalancers); err != nil {
 		return nil, err
 	}
 	var out ECSService
@@ -411,6 +378,9 @@ func (s *Service) UpdateService(ctx context.Context, in *UpdateServiceInput) (*U
 		if err := checkLoadBalancers(td.Def, lbs); err != nil {
 			return err
 		}
+		if err := s.checkStrategyLoadBalancers(dc.Strategy, lbs); err != nil {
+			return err
+		}
 		lbChanged := !sameLoadBalancers(svc.LoadBalancers, lbs)
 		svc.LoadBalancers = lbs
 		if in.DesiredCount != nil {
@@ -448,15 +418,9 @@ func (s *Service) UpdateService(ctx context.Context, in *UpdateServiceInput) (*U
 		// target groups it started with.
 		if newDef != svc.TaskDefinition || in.ForceNewDeployment || lbChanged {
 			svc.TaskDefinition = newDef
-			for i := range svc.Deployments {
-				if svc.Deployments[i].Status == "PRIMARY" {
-					svc.Deployments[i].Status = "ACTIVE"
-					svc.Deployments[i].UpdatedAt = ptr(now)
-				}
+			if err := s.startDeployment(tx, &rec, cluster, now); err != nil {
+				return err
 			}
-			svc.Deployments = append([]Deployment{newDeployment(svc, now)}, svc.Deployments...)
-			// A new deployment starts with a clean slate, as ECS resets its throttle.
-			rec.Failures, rec.NotBefore = 0, nil
 		}
 		for i := range svc.Deployments {
 			if svc.Deployments[i].Status == "PRIMARY" && svc.Deployments[i].DesiredCount != svc.DesiredCount {

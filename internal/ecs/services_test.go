@@ -100,7 +100,7 @@ func TestServiceReachesSteadyState(t *testing.T) {
 	if msgs[0] != "(service web) has reached a steady state." {
 		t.Fatalf("newest event %q, events %q", msgs[0], msgs)
 	}
-	if countEvents(svc, "(service web) deployment "+dep+" deployment completed.") != 1 {
+	if countEvents(svc, "(service web) (deployment "+dep+") deployment completed.") != 1 {
 		t.Fatalf("no deployment completed event: %q", msgs)
 	}
 	// Idle passes change nothing and do not repeat the steady-state event.
@@ -298,7 +298,7 @@ func TestServiceRollingUpdate(t *testing.T) {
 				}
 			}
 			svc = e.service("default", "web")
-			if countEvents(svc, "deployment "+primary+" deployment completed.") != 1 || svc.RunningCount != 4 {
+			if countEvents(svc, "(deployment "+primary+") deployment completed.") != 1 || svc.RunningCount != 4 {
 				t.Fatalf("running %d, events %q", svc.RunningCount, eventMessages(svc))
 			}
 		})
@@ -466,7 +466,7 @@ func TestServiceConvergesAfterRestart(t *testing.T) {
 	// A pass that dies before it commits leaves nothing behind.
 	crash := errors.New("crash")
 	err := e.db.Update(func(tx *store.Tx) error {
-		if _, _, err := e.s.reconcileService(tx, "default/web"); err != nil {
+		if _, _, err := e.s.reconcileService(tx, "default/web", passInput{}); err != nil {
 			return err
 		}
 		return crash
@@ -621,7 +621,8 @@ func TestServiceValidation(t *testing.T) {
 		{name: "negative count", in: UpdateServiceInput{Service: ptr("full"), DesiredCount: ptr(int32(-2))}, code: "InvalidParameterException", msg: "desiredCount must not be negative"},
 		{name: "inactive task definition", in: UpdateServiceInput{Service: ptr("full"), TaskDefinition: ptr("web:1")}, code: "ClientException", msg: "TaskDefinition is inactive"},
 		{name: "bad min", in: UpdateServiceInput{Service: ptr("full"), DeploymentConfiguration: &DeploymentConfiguration{MinimumHealthyPercent: ptr(int32(-1))}}, code: "InvalidParameterException", msg: "minimumHealthyPercent"},
-		{name: "blue green", in: UpdateServiceInput{Service: ptr("full"), DeploymentConfiguration: &DeploymentConfiguration{Strategy: "BLUE_GREEN"}}, code: "UnsupportedFeatureException", msg: "ROLLING"},
+		{name: "blue green without bake time", in: UpdateServiceInput{Service: ptr("full"), DeploymentConfiguration: &DeploymentConfiguration{Strategy: "BLUE_GREEN"}}, code: "InvalidParameterException", msg: "bakeTimeInMinutes is required when the deployment strategy is BLUE_GREEN"},
+		{name: "blue green without advanced configuration", in: UpdateServiceInput{Service: ptr("full"), DeploymentConfiguration: &DeploymentConfiguration{Strategy: "BLUE_GREEN", BakeTimeInMinutes: ptr(int32(0))}}, code: "InvalidParameterException", msg: "loadBalancers[0]: advancedConfiguration is required when the deployment strategy is BLUE_GREEN."},
 	}
 	for _, tt := range updates {
 		t.Run("update "+tt.name, func(t *testing.T) {
@@ -750,7 +751,7 @@ func TestBrokenServiceDoesNotHoldUpOthers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.s.reconcile(e.ctx); err == nil || !strings.Contains(err.Error(), "default/broken") {
+	if _, _, err := e.s.reconcile(e.ctx, nil); err == nil || !strings.Contains(err.Error(), "default/broken") {
 		t.Fatalf("reconcile error = %v, want one naming default/broken", err)
 	}
 	if n := len(e.records("default", "web")); n != 2 {

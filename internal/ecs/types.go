@@ -279,20 +279,70 @@ type Task struct {
 	Attributes           []Attribute   `json:"attributes,omitempty"`
 }
 
-// DeploymentCircuitBreaker stops (and optionally rolls back) a failing deployment.
+// DeploymentCircuitBreaker fails (and optionally rolls back) a deployment whose tasks
+// keep failing.
 type DeploymentCircuitBreaker struct {
 	Enable   bool `json:"enable"`
 	Rollback bool `json:"rollback"`
+	// ResetOnHealthyTask (default true) resets the failure count when a task of the
+	// deployment becomes healthy.
+	ResetOnHealthyTask *bool `json:"resetOnHealthyTask,omitempty"`
+	// ThresholdConfiguration replaces the default threshold (50% of the desired count,
+	// from 3 to 200 tasks).
+	ThresholdConfiguration *ThresholdConfiguration `json:"thresholdConfiguration,omitempty"`
 }
 
-// DeploymentAlarms rolls back a deployment when an alarm fires.
+// ThresholdConfiguration sets the circuit breaker's failure threshold: a count of tasks
+// (COUNT) or a percentage of the desired count (BOUNDED_PERCENT, kept from 3 to 200
+// tasks, or UNBOUNDED_PERCENT).
+type ThresholdConfiguration struct {
+	Type  string `json:"type"`
+	Value int32  `json:"value"`
+}
+
+// DeploymentAlarms fails (and optionally rolls back) a deployment when a CloudWatch
+// alarm goes into the ALARM state.
 type DeploymentAlarms struct {
 	AlarmNames []string `json:"alarmNames"`
 	Enable     bool     `json:"enable"`
 	Rollback   bool     `json:"rollback"`
 }
 
-// DeploymentConfiguration bounds a service's rolling deployments.
+// CanaryConfiguration is the traffic shift of a CANARY deployment: canaryPercent of the
+// production traffic first, the rest after canaryBakeTimeInMinutes.
+type CanaryConfiguration struct {
+	CanaryPercent           *float64 `json:"canaryPercent,omitempty"`
+	CanaryBakeTimeInMinutes *int32   `json:"canaryBakeTimeInMinutes,omitempty"`
+}
+
+// LinearConfiguration is the traffic shift of a LINEAR deployment: stepPercent of the
+// production traffic at a time, stepBakeTimeInMinutes between the steps.
+type LinearConfiguration struct {
+	StepPercent           *float64 `json:"stepPercent,omitempty"`
+	StepBakeTimeInMinutes *int32   `json:"stepBakeTimeInMinutes,omitempty"`
+}
+
+// DeploymentLifecycleHook stops a blue/green, linear or canary deployment at lifecycle
+// stages. ECS invokes a Lambda function (AWS_LAMBDA) or waits (PAUSE) for
+// ContinueServiceDeployment; Wharf, which has no Lambda, waits for every hook.
+type DeploymentLifecycleHook struct {
+	HookTargetArn        *string                                      `json:"hookTargetArn,omitempty"`
+	RoleArn              *string                                      `json:"roleArn,omitempty"`
+	LifecycleStages      []string                                     `json:"lifecycleStages,omitempty"`
+	HookDetails          any                                          `json:"hookDetails,omitempty"`
+	TargetType           string                                       `json:"targetType,omitempty"` // AWS_LAMBDA, PAUSE
+	TimeoutConfiguration *DeploymentLifecycleHookTimeoutConfiguration `json:"timeoutConfiguration,omitempty"`
+}
+
+// DeploymentLifecycleHookTimeoutConfiguration is how long a hook may wait for an
+// action (default 1440 minutes) and what is done then (default ROLLBACK).
+type DeploymentLifecycleHookTimeoutConfiguration struct {
+	Action           string `json:"action,omitempty"` // CONTINUE, ROLLBACK
+	TimeoutInMinutes *int32 `json:"timeoutInMinutes,omitempty"`
+}
+
+// DeploymentConfiguration is how a service deploys: its strategy (ROLLING, BLUE_GREEN,
+// LINEAR, CANARY) and their parameters, and what detects a failed deployment.
 type DeploymentConfiguration struct {
 	MaximumPercent           *int32                    `json:"maximumPercent,omitempty"`
 	MinimumHealthyPercent    *int32                    `json:"minimumHealthyPercent,omitempty"`
@@ -300,6 +350,9 @@ type DeploymentConfiguration struct {
 	Alarms                   *DeploymentAlarms         `json:"alarms,omitempty"`
 	Strategy                 string                    `json:"strategy,omitempty"`
 	BakeTimeInMinutes        *int32                    `json:"bakeTimeInMinutes,omitempty"`
+	CanaryConfiguration      *CanaryConfiguration      `json:"canaryConfiguration,omitempty"`
+	LinearConfiguration      *LinearConfiguration      `json:"linearConfiguration,omitempty"`
+	LifecycleHooks           []DeploymentLifecycleHook `json:"lifecycleHooks,omitempty"`
 }
 
 // DeploymentController names who deploys a service (ECS).
@@ -313,6 +366,17 @@ type LoadBalancer struct {
 	LoadBalancerName string `json:"loadBalancerName,omitempty"`
 	ContainerName    string `json:"containerName,omitempty"`
 	ContainerPort    *int32 `json:"containerPort,omitempty"`
+	// AdvancedConfiguration is required by the BLUE_GREEN, LINEAR and CANARY strategies.
+	AdvancedConfiguration *AdvancedConfiguration `json:"advancedConfiguration,omitempty"`
+}
+
+// AdvancedConfiguration gives the blue/green strategies a second target group and the
+// listener rules (or listeners, for their default actions) whose weights they shift.
+type AdvancedConfiguration struct {
+	AlternateTargetGroupArn *string `json:"alternateTargetGroupArn,omitempty"`
+	ProductionListenerRule  *string `json:"productionListenerRule,omitempty"`
+	TestListenerRule        *string `json:"testListenerRule,omitempty"`
+	RoleArn                 *string `json:"roleArn,omitempty"`
 }
 
 // Deployment is one task definition revision rolling out (or rolled out) in a service.
