@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/wharf-dev/wharf/internal/app"
+	"github.com/wharf-dev/wharf/internal/cloudformation"
 )
 
 // version is set at build time with -ldflags "-X main.version=..."; otherwise it comes
@@ -30,6 +31,9 @@ endpoint that the aws CLI and the AWS SDKs talk to unchanged.
 
 Usage:
   wharf up [flags]       run the platform in the foreground (Ctrl-C stops it; tasks keep running)
+  wharf up -f stack.yaml [--parameter Key=Value]...
+                         also deploy (or update) a CloudFormation stack, showing its
+                         progress, then print its Outputs and keep running
   wharf env [flags]      print export lines that point the aws CLI and SDKs at wharf
   wharf version          print the version
 
@@ -83,6 +87,28 @@ type options struct {
 	timeScale float64
 	lbBind    string
 	lbOffset  int
+	// up -f: a CloudFormation template to deploy, its stack's name and parameters.
+	stackFile  string
+	stackName  string
+	parameters keyValues
+}
+
+// keyValues is a repeatable Key=Value flag.
+type keyValues map[string]string
+
+func (kv *keyValues) String() string { return fmt.Sprint(map[string]string(*kv)) }
+
+// Set adds one Key=Value.
+func (kv *keyValues) Set(s string) error {
+	k, v, ok := strings.Cut(s, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("%q: want Key=Value", s)
+	}
+	if *kv == nil {
+		*kv = keyValues{}
+	}
+	(*kv)[k] = v
+	return nil
 }
 
 func flags(name string, stderr io.Writer, o *options, withRuntime bool) *flag.FlagSet {
@@ -97,6 +123,9 @@ func flags(name string, stderr io.Writer, o *options, withRuntime bool) *flag.Fl
 		fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 		fs.Float64Var(&o.timeScale, "time-scale", 1, "make periods, backoffs and bake times pass `N` times faster (1 = as AWS)")
 		fs.StringVar(&o.lbBind, "lb-bind", "127.0.0.1", "`address` that load balancer listeners bind (0.0.0.0 to serve other machines)")
+		fs.StringVar(&o.stackFile, "f", "", "CloudFormation template `file` (JSON or YAML) to deploy as a stack once Wharf is up; run again with a changed template to apply only the difference")
+		fs.StringVar(&o.stackName, "stack-name", "", "`name` of the stack -f deploys (default: the template's file name without its extension)")
+		fs.Var(&o.parameters, "parameter", "a stack parameter as `Key=Value` for -f (repeatable)")
 		fs.IntVar(&o.lbOffset, "lb-port-offset", 0, "bind listeners on ports below 1024 at port+`N` instead (for users who cannot bind privileged ports; e.g. 8000 puts port 80 on 8080)")
 	}
 	fs.Usage = func() {
@@ -158,12 +187,49 @@ func up(args []string, stderr io.Writer) error {
 	case <-a.Ready():
 		logger.Info("wharf is ready", "endpoint", a.Endpoint(), "data_dir", o.dataDir,
 			"startup", time.Since(start).Round(time.Millisecond), "hint", "eval \"$(wharf env)\" to point the aws CLI here")
+		if o.stackFile != "" {
+			if err := deployStack(ctx, a, o, stderr); err != nil {
+				logger.Error("stack deployment failed; Wharf keeps running (fix the template and run 'wharf up -f' again, or inspect it with aws cloudformation describe-stack-events)", "err", err)
+			}
+		}
 	case <-ctx.Done():
 	}
 	<-ctx.Done()
 	stop() // a second Ctrl-C kills at once
 	logger.Info("shutting down; running tasks keep running and are adopted at the next start")
 	return a.Wait()
+}
+
+// deployStack deploys -f's template as a stack, with a live view of its progress on
+// w, then prints its Outputs.
+func deployStack(ctx context.Context, a *app.App, o options, w io.Writer) error {
+	name := o.stackName
+	if name == "" {
+		base := filepath.Base(o.stackFile)
+		name = strings.TrimSuffix(base, filepath.Ext(base))
+	}
+	p := newProgress(w)
+	fmt.Fprintf(w, "deploying stack %s from %s\n", name, o.stackFile)
+	outputs, err := a.DeployStack(ctx, name, o.stackFile, o.parameters, func(e cloudformation.StackEvent) {
+		ev := stackEvent{LogicalID: deref(e.LogicalResourceId), Type: deref(e.ResourceType), Status: deref(e.ResourceStatus), Reason: deref(e.ResourceStatusReason)}
+		if e.Timestamp != nil {
+			ev.Time = *e.Timestamp
+		}
+		p.event(ev)
+	})
+	status := "complete"
+	if err != nil {
+		status = "failed"
+	}
+	p.summary(name, status, outputs)
+	return err
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 func env(args []string, stdout, stderr io.Writer) error {

@@ -18,6 +18,7 @@ import (
 	"github.com/wharf-dev/wharf/internal/agent"
 	"github.com/wharf-dev/wharf/internal/autoscaling"
 	"github.com/wharf-dev/wharf/internal/awsapi"
+	"github.com/wharf-dev/wharf/internal/cloudformation"
 	"github.com/wharf-dev/wharf/internal/cloudtrail"
 	"github.com/wharf-dev/wharf/internal/cloudwatch"
 	"github.com/wharf-dev/wharf/internal/driver/docker"
@@ -79,6 +80,8 @@ type App struct {
 	// taskServer serves the task endpoints to Docker containers on ECS's link-local
 	// address, when it could be set up.
 	taskServer *http.Server
+	// stacks is CloudFormation, for DeployStack.
+	stacks *cloudformation.Service
 }
 
 // Start opens the state, binds the endpoint and starts every component. The app runs
@@ -145,8 +148,9 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	ecsAlarms := &deploymentAlarms{}
 	ecsSvc, err := ecs.New(a.db, ecs.Config{
-		Region: cfg.Region, AccountID: AccountID, TimeScale: cfg.TimeScale, LoadBalancers: elbSvc,
+		Region: cfg.Region, AccountID: AccountID, TimeScale: cfg.TimeScale, LoadBalancers: elbSvc, Alarms: ecsAlarms,
 		Logger: cfg.Logger.With("component", "ecs"),
 	})
 	if err != nil {
@@ -204,6 +208,7 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	a.closers = append(a.closers, cw.Close)
+	ecsAlarms.set(cw)
 	scaling, err := autoscaling.New(a.db, autoscaling.Config{
 		Region: cfg.Region, AccountID: AccountID, Alarms: cw, Scaler: ecsScaler{ecs: ecsSvc}, TimeScale: cfg.TimeScale,
 		Logger: cfg.Logger.With("component", "autoscaling"),
@@ -212,6 +217,18 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	dispatcher.set(scaling)
+	var gwRef *gateway.Gateway
+	stacks, err := cloudformation.New(a.db, cloudformation.Config{
+		Region: cfg.Region, AccountID: AccountID, Invoker: stackInvoker{gw: &gwRef},
+		SSM:       func(name string) (string, error) { return ssmSvc.ResolveParameter(context.Background(), name) },
+		SSMSecure: func(name string) (string, error) { return ssmSvc.ResolveParameter(context.Background(), name) },
+		Logger:    cfg.Logger.With("component", "cloudformation"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.stacks = stacks
+	a.closers = append(a.closers, func() error { stacks.Close(); return nil })
 	logsSvc, err := logs.New(a.db, logs.Config{
 		Region: cfg.Region, AccountID: AccountID, Dir: filepath.Join(cfg.DataDir, "logs"), Metrics: metricSink{cw: cw},
 		Logger: cfg.Logger.With("component", "logs"),
@@ -220,7 +237,7 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	a.closers = append(a.closers, logsSvc.Close)
-	a.services = []*awsapi.Service{ecsSvc.API(), elbSvc.API(), iamSvc.API(), stsSvc.API(), kmsSvc.API(), ssmSvc.API(), trail.API(), cw.API(), logsSvc.API(), scaling.API()}
+	a.services = []*awsapi.Service{ecsSvc.API(), elbSvc.API(), iamSvc.API(), stsSvc.API(), kmsSvc.API(), ssmSvc.API(), trail.API(), cw.API(), logsSvc.API(), scaling.API(), stacks.API()}
 	calls := newAPICalls()
 	gw, err := gateway.New(gateway.Config{
 		Services: a.services,
@@ -233,6 +250,7 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	gwRef = gw
 	tm := taskmeta.New(a.db, taskmeta.Config{
 		Credentials: roleCredentials(stsSvc), Tasks: taskInfo(ecsSvc),
 		Logger: cfg.Logger.With("component", "taskmeta"),
@@ -267,6 +285,7 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	a.goRun("cloudwatch", func() error { return cw.Run(runCtx) })
 	a.goRun("logs", func() error { return logsSvc.Run(runCtx) })
 	a.goRun("autoscaling", func() error { return scaling.Run(runCtx) })
+	a.goRun("cloudformation", func() error { return stacks.Run(runCtx) })
 	a.goRun("metrics", func() error { return publisher.Run(runCtx) })
 	a.goRun("agent", func() error { return a.agent.Run(runCtx) })
 	a.goRun("taskmeta", func() error { return tm.Run(runCtx, 5*time.Minute) })

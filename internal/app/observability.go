@@ -104,3 +104,48 @@ func (d *lateDispatcher) DispatchAlarmAction(ctx context.Context, a cloudwatch.A
 	}
 	return as.DispatchAlarmAction(ctx, a)
 }
+
+// deploymentAlarms reads the states of the alarms ECS deployments watch
+// (ecs.Alarms). ECS is built before CloudWatch, so set is called once both exist.
+type deploymentAlarms struct {
+	mu sync.Mutex
+	cw *cloudwatch.Service
+}
+
+func (d *deploymentAlarms) set(cw *cloudwatch.Service) {
+	d.mu.Lock()
+	d.cw = cw
+	d.mu.Unlock()
+}
+
+// AlarmStates implements ecs.Alarms: the state of each named metric or composite
+// alarm that exists.
+func (d *deploymentAlarms) AlarmStates(ctx context.Context, names []string) (map[string]string, error) {
+	d.mu.Lock()
+	cw := d.cw
+	d.mu.Unlock()
+	out := map[string]string{}
+	if cw == nil {
+		return out, nil
+	}
+	for start := 0; start < len(names); start += 100 { // DescribeAlarms takes 100 names
+		in := &cloudwatch.DescribeAlarmsInput{AlarmNames: names[start:min(start+100, len(names))], AlarmTypes: []string{"MetricAlarm", "CompositeAlarm"}}
+		for {
+			page, err := cw.DescribeAlarms(ctx, in)
+			if err != nil {
+				return nil, err
+			}
+			for _, a := range page.MetricAlarms {
+				out[a.AlarmName] = a.StateValue
+			}
+			for _, a := range page.CompositeAlarms {
+				out[a.AlarmName] = a.StateValue
+			}
+			if page.NextToken == nil {
+				break
+			}
+			in.NextToken = page.NextToken
+		}
+	}
+	return out, nil
+}

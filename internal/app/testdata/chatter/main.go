@@ -2,11 +2,14 @@
 // lines of the three kinds CloudWatch Logs filter patterns read (plain text, JSON,
 // space-delimited), then ROUNDS (default 1) times more ERROR lines, one every
 // INTERVAL (default 0); with BURN=1 it then spins a CPU until it is stopped, and with
-// STAY=1 it waits to be stopped.
+// STAY=1 it waits to be stopped. A task that stays exits by itself once the Wharf
+// that started it (AWS_ENDPOINT_URL) has stopped answering for 3 seconds, so that a
+// test's tasks do not outlive it.
 package main
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"os/signal"
 	"strconv"
@@ -32,6 +35,7 @@ func main() {
 	}
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
+	go watchdog(stop)
 	if os.Getenv("BURN") == "1" {
 		for n := 0; ; n++ {
 			select {
@@ -47,4 +51,20 @@ func main() {
 	if os.Getenv("STAY") == "1" {
 		<-stop
 	}
+}
+
+// watchdog sends on stop once Wharf's health endpoint has failed 3 times in a row.
+func watchdog(stop chan<- os.Signal) {
+	url := os.Getenv("AWS_ENDPOINT_URL") + "/_wharf/health"
+	client := http.Client{Timeout: time.Second}
+	for failures := 0; failures < 3; time.Sleep(time.Second) {
+		resp, err := client.Get(url)
+		if err != nil {
+			failures++
+			continue
+		}
+		resp.Body.Close()
+		failures = 0
+	}
+	stop <- syscall.SIGTERM
 }
