@@ -8,36 +8,14 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/wharf-dev/wharf/internal/awsapi"
 	"github.com/wharf-dev/wharf/internal/store"
 )
 
-// record is one CloudTrail event as AWS writes it ("CloudTrail record contents").
-type record struct {
-	EventVersion       string          `json:"eventVersion"`
-	UserIdentity       userIdentity    `json:"userIdentity"`
-	EventTime          string          `json:"eventTime"`
-	EventSource        string          `json:"eventSource"`
-	EventName          string          `json:"eventName"`
-	AWSRegion          string          `json:"awsRegion"`
-	SourceIPAddress    string          `json:"sourceIPAddress"`
-	UserAgent          string          `json:"userAgent"`
-	ErrorCode          string          `json:"errorCode,omitempty"`
-	ErrorMessage       string          `json:"errorMessage,omitempty"`
-	RequestParameters  json.RawMessage `json:"requestParameters"`
-	ResponseElements   json.RawMessage `json:"responseElements"`
-	RequestID          string          `json:"requestID"`
-	EventID            string          `json:"eventID"`
-	ReadOnly           bool            `json:"readOnly"`
-	Resources          []recResource   `json:"resources,omitempty"`
-	EventType          string          `json:"eventType"`
-	ManagementEvent    bool            `json:"managementEvent"`
-	RecipientAccountID string          `json:"recipientAccountId"`
-	EventCategory      string          `json:"eventCategory"`
-}
-
+// userIdentity is the caller as CloudTrail's records describe it.
 type userIdentity struct {
 	Type           string          `json:"type"`
 	PrincipalID    string          `json:"principalId,omitempty"`
@@ -84,15 +62,31 @@ type storedEvent struct {
 	Record    json.RawMessage `json:"record"`
 }
 
+// pendingEvent is an event encoded by Record and waiting for commit.
+type pendingEvent struct {
+	key string
+	// buf is the stored event, as json.Marshal writes a storedEvent, without its
+	// leading seq member: seqRoom bytes of room for it (filled in by commit), then the
+	// rest (see appendStoredEvent).
+	buf []byte
+}
+
+// stored returns the stored event with its sequence number: the seq member is written
+// into the room before the rest, so no byte of the rest is copied.
+func (ev *pendingEvent) stored(seq uint64) []byte {
+	var b [seqRoom]byte
+	head := strconv.AppendUint(append(b[:0], `{"seq":`...), seq, 10)
+	start := seqRoom - len(head)
+	copy(ev.buf[start:], head)
+	return ev.buf[start:]
+}
+
 // Record turns a completed call into a management event and queues it for the writer;
 // Flush (or Run's next commit, a few milliseconds later) makes it durable. Secrets in
-// the call's input and output never leave this function.
+// the call's input and output never leave this function. The event is encoded here,
+// on the caller's goroutine, so that commits only write.
 func (s *Service) Record(c awsapi.Call) {
-	ev, err := s.event(c)
-	if err != nil {
-		s.log.Error("cloudtrail: cannot record event", "service", c.Service, "operation", c.Operation, "err", err)
-		return
-	}
+	ev := s.event(c, newUUID())
 	s.mu.Lock()
 	s.pending = append(s.pending, ev)
 	s.queued++
@@ -112,71 +106,36 @@ func (s *Service) Record(c awsapi.Call) {
 	}
 }
 
-// event builds the stored event of a call.
-func (s *Service) event(c awsapi.Call) (*storedEvent, error) {
+// bufPool holds encoding buffers; maxPooledBuf bounds the ones kept.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+const maxPooledBuf = 1 << 20
+
+// event encodes the stored event of a call whose event id is id.
+func (s *Service) event(c awsapi.Call, id string) *pendingEvent {
 	t := c.Time
 	if t.IsZero() {
 		t = s.clock.Now()
 	}
 	t = t.UTC()
-	region := c.Region
-	if region == "" {
-		region = s.region
+	if c.Region == "" {
+		c.Region = s.region
 	}
-	c.Region = region
-	id := newUUID()
-	r := record{
-		EventVersion:       "1.09",
-		UserIdentity:       identityOf(c.Principal, s.account),
-		EventTime:          t.Format("2006-01-02T15:04:05Z"),
-		EventSource:        c.Service + ".amazonaws.com",
-		EventName:          c.Operation,
-		AWSRegion:          region,
-		SourceIPAddress:    c.SourceIP,
-		UserAgent:          c.UserAgent,
-		RequestID:          c.RequestID,
-		EventID:            id,
-		ReadOnly:           c.ReadOnly,
-		EventType:          "AwsApiCall",
-		ManagementEvent:    true,
-		RecipientAccountID: s.account,
-		EventCategory:      "Management",
-		RequestParameters:  json.RawMessage("null"),
-		ResponseElements:   json.RawMessage("null"),
+	bp := bufPool.Get().(*[]byte)
+	buf := s.appendStoredEvent((*bp)[:0], &c, id, t)
+	kept := make([]byte, len(buf))
+	copy(kept, buf)
+	ev := &pendingEvent{key: eventKey(t.UnixNano(), id), buf: kept}
+	if cap(buf) <= maxPooledBuf {
+		*bp = buf[:0]
+		bufPool.Put(bp)
 	}
-	if c.Err != nil {
-		r.ErrorCode = c.Err.Code
-		r.ErrorMessage = c.Err.Message
-	}
-	if c.Input != nil {
-		r.RequestParameters = redactedJSON(c.Input)
-	}
-	if c.Output != nil && c.Err == nil && !c.ReadOnly {
-		r.ResponseElements = redactedJSON(c.Output)
-	}
-	acct := r.UserIdentity.AccountID
-	if acct == "" {
-		acct = s.account
-	}
-	r.Resources = resourcesOf(c, acct)
-	raw, err := json.Marshal(r)
-	if err != nil {
-		return nil, fmt.Errorf("encode event: %w", err)
-	}
-	ev := &storedEvent{
-		ID:        id,
-		Name:      c.Operation,
-		Source:    r.EventSource,
-		Username:  usernameOf(r.UserIdentity),
-		AccessKey: r.UserIdentity.AccessKeyID,
-		ReadOnly:  c.ReadOnly,
-		TimeNanos: t.UnixNano(),
-		Resources: r.Resources,
-		Record:    raw,
-	}
-	ev.Key = eventKey(ev.TimeNanos, id)
-	return ev, nil
+	return ev
 }
+
+// mfaNotAuthenticated is the attributes of every assumed-role session context; shared,
+// read only.
+var mfaNotAuthenticated = map[string]string{"mfaAuthenticated": "false"}
 
 // identityOf describes the caller as CloudTrail's userIdentity.
 func identityOf(p *awsapi.Principal, account string) userIdentity {
@@ -187,8 +146,8 @@ func identityOf(p *awsapi.Principal, account string) userIdentity {
 	if id.AccountID == "" {
 		id.AccountID = account
 	}
-	resource := ""
-	if parts := strings.SplitN(p.ARN, ":", 6); len(parts) == 6 {
+	var resource string
+	if parts, ok := splitARN(p.ARN); ok {
 		resource = parts[5]
 	}
 	switch {
@@ -200,18 +159,14 @@ func identityOf(p *awsapi.Principal, account string) userIdentity {
 	case strings.HasPrefix(resource, "assumed-role/"):
 		id.Type = "AssumedRole"
 		// assumed-role/<role name>/<session name>
-		fields := strings.Split(resource, "/")
-		role := fields[1]
-		if len(fields) < 3 {
-			role = strings.TrimPrefix(resource, "assumed-role/")
-		}
+		role, _, _ := strings.Cut(strings.TrimPrefix(resource, "assumed-role/"), "/")
 		roleID, _, _ := strings.Cut(p.UserID, ":")
 		id.SessionContext = &sessionContext{
 			SessionIssuer: sessionIssuer{
 				Type: "Role", PrincipalID: roleID, AccountID: id.AccountID, UserName: role,
 				ARN: "arn:aws:iam::" + id.AccountID + ":role/" + role,
 			},
-			Attributes: map[string]string{"mfaAuthenticated": "false"},
+			Attributes: mfaNotAuthenticated,
 		}
 	case strings.HasPrefix(resource, "user/"):
 		id.Type = "IAMUser"
@@ -242,17 +197,35 @@ func usernameOf(id userIdentity) string {
 
 // eventKey orders events newest first: the inverted time in fixed-width hex, then the id.
 func eventKey(nanos int64, id string) string {
-	return timeKey(nanos) + "/" + id
+	var b [64]byte
+	return string(append(append(appendHex16(b[:0], invertedTime(nanos)), '/'), id...))
 }
 
 func timeKey(nanos int64) string {
+	var b [16]byte
+	return string(appendHex16(b[:0], invertedTime(nanos)))
+}
+
+// invertedTime orders times newest first; times before 1970 are 1970's.
+func invertedTime(nanos int64) uint64 {
 	if nanos < 0 {
 		nanos = 0
 	}
-	return fmt.Sprintf("%016x", uint64(math.MaxUint64)-uint64(nanos))
+	return uint64(math.MaxUint64) - uint64(nanos)
 }
 
-func seqKey(seq uint64) string { return fmt.Sprintf("%016x", seq) }
+func seqKey(seq uint64) string {
+	var b [16]byte
+	return string(appendHex16(b[:0], seq))
+}
+
+// appendHex16 appends n as 16 lower-case hex digits, as fmt's %016x writes it.
+func appendHex16(buf []byte, n uint64) []byte {
+	for shift := 60; shift >= 0; shift -= 4 {
+		buf = append(buf, hexDigits[n>>uint(shift)&0xf])
+	}
+	return buf
+}
 
 // newUUID returns a random (version 4) UUID.
 func newUUID() string {
@@ -260,8 +233,17 @@ func newUUID() string {
 	_, _ = rand.Read(b[:])
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+	var s [36]byte
+	hex.Encode(s[0:8], b[0:4])
+	s[8] = '-'
+	hex.Encode(s[9:13], b[4:6])
+	s[13] = '-'
+	hex.Encode(s[14:18], b[6:8])
+	s[18] = '-'
+	hex.Encode(s[19:23], b[8:10])
+	s[23] = '-'
+	hex.Encode(s[24:], b[10:])
+	return string(s[:])
 }
 
 // commit writes every queued event in one transaction. Events that cannot be written
@@ -281,13 +263,20 @@ func (s *Service) commit() error {
 		if err := tx.Get(bucketMeta, "seq", &seq); err != nil && err != store.ErrNotFound {
 			return err
 		}
+		// The seq records are the event keys as json.Marshal writes them (event keys
+		// are hex digits, '/' and '-'), end to end in one buffer that, like the events,
+		// must not change before the commit.
+		quoted := make([]byte, 0, len(batch)*(len(batch[0].key)+2))
 		for _, ev := range batch {
 			seq++
-			ev.Seq = seq
-			if err := tx.Put(bucketEvents, ev.Key, ev); err != nil {
+			if err := tx.PutRaw(bucketEvents, ev.key, ev.stored(seq)); err != nil {
 				return err
 			}
-			if err := tx.Put(bucketSeq, seqKey(seq), ev.Key); err != nil {
+			from := len(quoted)
+			quoted = append(quoted, '"')
+			quoted = append(quoted, ev.key...)
+			quoted = append(quoted, '"')
+			if err := tx.PutRaw(bucketSeq, seqKey(seq), quoted[from:len(quoted):len(quoted)]); err != nil {
 				return err
 			}
 		}

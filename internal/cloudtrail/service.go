@@ -80,7 +80,7 @@ type Service struct {
 	retention time.Duration
 
 	mu        sync.Mutex
-	pending   []*storedEvent
+	pending   []*pendingEvent
 	queued    uint64 // events ever queued
 	committed uint64 // events ever committed (or dropped after a failure)
 	wake      chan struct{}

@@ -311,7 +311,9 @@ func TestNoHTTPImports(t *testing.T) {
 	}
 }
 
-func BenchmarkRecord(b *testing.B) {
+// BenchmarkRecordEndToEnd records from parallel callers while Run commits, Flush
+// included: events per second through the whole path.
+func BenchmarkRecordEndToEnd(b *testing.B) {
 	e := newEnv(b)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

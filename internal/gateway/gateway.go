@@ -382,7 +382,11 @@ func (g *Gateway) authorize(ctx context.Context, c *call) *awsapi.Error {
 		}
 		return &awsapi.Error{Code: "AccessDeniedException", Message: denied.Message, Status: http.StatusBadRequest}
 	}
-	g.log.Error("authorizer failed", "request_id", c.id, "service", c.svc.SigningName, "operation", c.opName, "err", err)
+	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		g.log.Debug("client went away", "request_id", c.id, "service", c.svc.SigningName, "operation", c.opName, "err", err)
+	} else {
+		g.log.Error("authorizer failed", "request_id", c.id, "service", c.svc.SigningName, "operation", c.opName, "err", err)
+	}
 	return awsapi.ErrInternal
 }
 
