@@ -376,15 +376,16 @@ func TestProviderErrorsBecomeReasons(t *testing.T) {
 	}
 }
 
+// TestGetAttOfUnknownAttribute: CreateStack refuses, before creating anything, a
+// Fn::GetAtt of an attribute the resource type does not have, as AWS does.
 func TestGetAttOfUnknownAttribute(t *testing.T) {
 	e := newEnv(t)
 	fakeServices(e.inv)
-	st := e.create("att", "Resources:\n  C: {Type: AWS::ECS::Cluster}\n  T:\n    Type: Test::Thing\n    Properties: {Value: !GetAtt C.Nope}\n")
-	if st.Status == stCreateComplete {
-		t.Fatal("a GetAtt of an unknown attribute succeeded")
-	}
-	if !strings.Contains(strings.Join(e.events(st.ID), "\n"), "does not support attribute type Nope") {
-		t.Fatalf("events %v", e.events(st.ID))
+	_, err := e.client.CreateStack(e.ctx, &sdk.CreateStackInput{StackName: aws.String("att"),
+		TemplateBody: aws.String("Resources:\n  C: {Type: AWS::ECS::Cluster}\n  T:\n    Type: Test::Thing\n    Properties: {Value: !GetAtt C.Nope}\n")})
+	wantCode(t, err, "ValidationError", "Template error: resource C does not support attribute type Nope in Fn::GetAtt")
+	if calls := e.inv.find("ecs", "CreateCluster"); len(calls) != 0 {
+		t.Fatal("a resource was created before the template was refused")
 	}
 }
 

@@ -216,6 +216,15 @@ func (s *Service) checkTemplate(t *template.Template) ([]string, error) {
 	if len(unknown) > 0 {
 		return nil, errValidation("Template format error: Unrecognized resource types: %s", listString(unknown))
 	}
+	for _, ref := range t.AttributeRefs() {
+		r, ok := t.Resources[ref.LogicalID]
+		if !ok {
+			continue // Validate reports references to undefined resources
+		}
+		if rt, ok := s.registry.Lookup(r.Type); ok && rt.Attributes != nil && !hasAttribute(rt.Attributes, ref.Attribute) {
+			return nil, errValidation("Template error: resource %s does not support attribute type %s in Fn::GetAtt (at %s)", ref.LogicalID, ref.Attribute, ref.Path)
+		}
+	}
 	switch {
 	case named:
 		return []string{"CAPABILITY_NAMED_IAM"}, nil

@@ -18,7 +18,8 @@ import (
 // JSON protocols' rules (member names matched case-insensitively). The call is
 // authorized as a request would be and audited with source as its source address
 // and user agent ("cloudformation.amazonaws.com"). Errors are *awsapi.Error:
-// AccessDenied when the principal may not make the call.
+// AccessDenied or AccessDeniedException, as the service's protocol has it, when the
+// principal may not make the call.
 func (g *Gateway) Call(ctx context.Context, service, operation, source string, input any) (any, error) {
 	svc := g.bySign[service]
 	if svc == nil {
@@ -69,7 +70,12 @@ func (g *Gateway) invoke(ctx context.Context, svc *awsapi.Service, op *awsapi.Op
 	if err := g.check(ctx, p, svc, op, name, in); err != nil {
 		var denied *Denied
 		if errors.As(err, &denied) {
-			return nil, &awsapi.Error{Code: "AccessDenied", Message: denied.Message, Status: 403}
+			// As the service answers a denied request: awsQuery services with
+			// AccessDenied (403), the JSON protocols with AccessDeniedException (400).
+			if svc.Speaks(awsapi.Query) && !svc.Speaks(awsapi.JSON10) && !svc.Speaks(awsapi.JSON11) && !svc.Speaks(awsapi.CBOR) {
+				return nil, &awsapi.Error{Code: "AccessDenied", Message: denied.Message, Status: 403}
+			}
+			return nil, &awsapi.Error{Code: "AccessDeniedException", Message: denied.Message, Status: 400}
 		}
 		g.log.Error("authorizer failed", "service", svc.SigningName, "operation", name, "err", err)
 		return nil, awsapi.ErrInternal

@@ -32,8 +32,8 @@ func TestCall(t *testing.T) {
 		t.Fatalf("the map input was not decoded: %+v", c)
 	}
 	_, err = gw.Call(ctx, "ecs", "DeleteCluster", "cloudformation.amazonaws.com", map[string]any{"cluster": "web"})
-	if e, ok := awsapi.As(err); !ok || e.Code != "AccessDenied" {
-		t.Fatalf("denied call: %v", err)
+	if e, ok := awsapi.As(err); !ok || e.Code != "AccessDeniedException" || e.HTTPStatus() != 400 {
+		t.Fatalf("denied call to a JSON service: %v", err)
 	}
 	if _, err := gw.Call(ctx, "ecs", "NoSuchOp", "x", nil); err == nil {
 		t.Fatal("an unknown operation succeeded")
@@ -44,7 +44,7 @@ func TestCall(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	if len(audited) != 2 || audited[0].SourceIP != "cloudformation.amazonaws.com" || audited[0].Principal == nil ||
-		audited[1].Err == nil || audited[1].Err.Code != "AccessDenied" {
+		audited[1].Err == nil || audited[1].Err.Code != "AccessDeniedException" {
 		t.Fatalf("audited %+v", audited)
 	}
 }

@@ -318,3 +318,56 @@ func subArgs(a *node) (str, vars *node) {
 	}
 	return a, nil
 }
+
+// AttributeRef is a literal Fn::GetAtt (or ${Resource.Attribute} in Fn::Sub) in a
+// template: which resource's attribute it reads, and where.
+type AttributeRef struct {
+	LogicalID, Attribute string
+	Path                 string
+	Line, Column         int
+}
+
+// AttributeRefs lists the attribute references with literal names in the resources'
+// properties and the outputs, so that an attribute a resource type does not have can
+// be refused before anything is created.
+func (t *Template) AttributeRefs() []AttributeRef {
+	var out []AttributeRef
+	var walk func(n *node)
+	walk = func(n *node) {
+		if n == nil {
+			return
+		}
+		if n.kind == kindFunc {
+			a := n.arg()
+			switch n.s {
+			case "Fn::GetAtt":
+				if a != nil && a.kind == kindList && len(a.items) == 2 && a.items[0].kind == kindString && a.items[1].kind == kindString {
+					out = append(out, AttributeRef{LogicalID: a.items[0].s, Attribute: a.items[1].s, Path: n.path(), Line: int(n.line), Column: int(n.col)})
+				}
+			case "Fn::Sub":
+				if str, vars := subArgs(a); str != nil && str.kind == kindString {
+					lookup := memberIndex(vars)
+					for _, p := range parseSub(str).parts {
+						name := p.text
+						if !p.isVar || lookup(name) != nil || strings.HasPrefix(name, "AWS::") {
+							continue
+						}
+						if id, attr, ok := strings.Cut(name, "."); ok {
+							out = append(out, AttributeRef{LogicalID: id, Attribute: attr, Path: n.path(), Line: int(n.line), Column: int(n.col)})
+						}
+					}
+				}
+			}
+		}
+		for _, it := range n.items {
+			walk(it)
+		}
+	}
+	for _, id := range t.ResourceOrder {
+		walk(t.Resources[id].Properties.n)
+	}
+	for _, id := range t.OutputOrder {
+		walk(t.Outputs[id].Value.n)
+	}
+	return out
+}
