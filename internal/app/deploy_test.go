@@ -243,7 +243,7 @@ func TestDeploymentStrategies(t *testing.T) {
 			start := time.Now()
 			b.deploy(t, "v2")
 			eventually(t, 120*time.Second, "v2 deployed", func() error { return b.steady("v2") })
-			time.Sleep(500 * time.Millisecond) // the load sees the final state too
+			time.Sleep(2 * time.Second) // the load sees the final state too, while the old targets drain and leave
 			load.end(t, int64(200*time.Since(start).Seconds()))
 			close(b.stopWatching)
 			got := b.seen()

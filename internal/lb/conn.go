@@ -91,6 +91,11 @@ func (c *clientConn) serve() {
 			}
 			return
 		}
+		// The configuration loaded before the wait may be seconds old on a keep-alive
+		// connection: the request is served with the one in force when it arrived, so
+		// that it follows the current weights and targets (a stale one could send it to
+		// a target group that has since been emptied: a 503).
+		cfg = c.l.cfg.Load()
 		if err := c.req.parse(head); err != nil {
 			c.l.p.log.Debug("bad request", "listener_arn", c.l.arn, "error", err)
 			c.respondError(cfg, 400, true)
