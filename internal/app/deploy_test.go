@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -260,6 +261,11 @@ func TestDeploymentStrategies(t *testing.T) {
 			}
 			if n, _ := load.versions.Load("v2"); n == nil {
 				t.Error("no request reached v2")
+			}
+			// The aws CLI sees the deployment as ECS shows it.
+			out, _ := awsCLI(t, s, false, "ecs", "list-service-deployments", "--service", "api")
+			if !strings.Contains(out, `"status": "SUCCESSFUL"`) {
+				t.Errorf("aws ecs list-service-deployments: %s", out)
 			}
 		})
 	}
