@@ -2,6 +2,7 @@ package ecs
 
 import (
 	"math"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -230,6 +231,11 @@ func buildContainers(defs []ContainerDefinition, networkMode string, taskCPU, ta
 		if lc := c.LogConfiguration; lc != nil && !slices.Contains(validLogDrivers, lc.LogDriver) {
 			return nil, errClient("Invalid logConfiguration for container '%s': log driver '%s' is not one of %s.", c.Name, lc.LogDriver, strings.Join(validLogDrivers, ", "))
 		}
+		if lc := c.LogConfiguration; lc != nil && lc.LogDriver == "awslogs" {
+			if err := validateAwslogs(lc.Options); err != nil {
+				return nil, err
+			}
+		}
 		for j, sec := range c.Secrets {
 			if sec.Name == "" || sec.ValueFrom == "" {
 				return nil, errClient("Invalid secret %d of container '%s': name and valueFrom are required.", j, c.Name)
@@ -380,6 +386,30 @@ func checkDependencies(cs []ContainerDefinition, names map[string]int) error {
 			if n := visit(i); n != "" {
 				return errClient("Invalid dependsOn: the dependencies of container '%s' form a cycle.", n)
 			}
+		}
+	}
+	return nil
+}
+
+// validateAwslogs checks the options of the awslogs log driver as ECS does at
+// registration (the agent checks the rest when the container is created).
+func validateAwslogs(opts map[string]string) error {
+	if strings.TrimSpace(opts["awslogs-group"]) == "" {
+		return errClient("Log driver awslogs option 'awslogs-group' should not be null or empty.")
+	}
+	if v, ok := opts["awslogs-create-group"]; ok && v != "true" {
+		return errClient("Log driver awslogs option 'awslogs-create-group' should only be set to 'true', else omit option.")
+	}
+	mode, hasMode := opts["mode"]
+	if hasMode && mode != "blocking" && mode != "non-blocking" {
+		return errClient("Log driver awslogs option 'mode' must be 'blocking' or 'non-blocking', not '%s'.", mode)
+	}
+	if _, ok := opts["max-buffer-size"]; ok && hasMode && mode == "blocking" {
+		return errClient("Log driver awslogs option 'max-buffer-size' is valid only with 'mode' set to 'non-blocking'.")
+	}
+	if p, ok := opts["awslogs-multiline-pattern"]; ok {
+		if _, err := regexp.Compile(p); err != nil {
+			return errClient("Log driver awslogs option 'awslogs-multiline-pattern' is not a valid regular expression: %v.", err)
 		}
 	}
 	return nil

@@ -124,6 +124,21 @@ func TestRegisterTaskDefinitionValidation(t *testing.T) {
 		{"log driver", RegisterTaskDefinitionInput{Family: ptr("f"), ContainerDefinitions: c(func(cd *ContainerDefinition) {
 			cd.LogConfiguration = &LogConfiguration{LogDriver: "papertrail"}
 		})}, "log driver 'papertrail'"},
+		{"awslogs without a group", RegisterTaskDefinitionInput{Family: ptr("f"), ContainerDefinitions: c(func(cd *ContainerDefinition) {
+			cd.LogConfiguration = &LogConfiguration{LogDriver: "awslogs", Options: map[string]string{"awslogs-region": "us-east-1"}}
+		})}, "Log driver awslogs option 'awslogs-group' should not be null or empty."},
+		{"awslogs create-group false", RegisterTaskDefinitionInput{Family: ptr("f"), ContainerDefinitions: c(func(cd *ContainerDefinition) {
+			cd.LogConfiguration = &LogConfiguration{LogDriver: "awslogs", Options: map[string]string{"awslogs-group": "g", "awslogs-create-group": "false"}}
+		})}, "should only be set to 'true', else omit option."},
+		{"awslogs mode", RegisterTaskDefinitionInput{Family: ptr("f"), ContainerDefinitions: c(func(cd *ContainerDefinition) {
+			cd.LogConfiguration = &LogConfiguration{LogDriver: "awslogs", Options: map[string]string{"awslogs-group": "g", "mode": "fast"}}
+		})}, "'mode' must be 'blocking' or 'non-blocking'"},
+		{"awslogs buffer in blocking mode", RegisterTaskDefinitionInput{Family: ptr("f"), ContainerDefinitions: c(func(cd *ContainerDefinition) {
+			cd.LogConfiguration = &LogConfiguration{LogDriver: "awslogs", Options: map[string]string{"awslogs-group": "g", "mode": "blocking", "max-buffer-size": "4m"}}
+		})}, "'max-buffer-size' is valid only with 'mode' set to 'non-blocking'"},
+		{"awslogs multiline pattern", RegisterTaskDefinitionInput{Family: ptr("f"), ContainerDefinitions: c(func(cd *ContainerDefinition) {
+			cd.LogConfiguration = &LogConfiguration{LogDriver: "awslogs", Options: map[string]string{"awslogs-group": "g", "awslogs-multiline-pattern": "(unclosed"}}
+		})}, "'awslogs-multiline-pattern' is not a valid regular expression"},
 		{"secret", RegisterTaskDefinitionInput{Family: ptr("f"), ContainerDefinitions: c(func(cd *ContainerDefinition) {
 			cd.Secrets = []Secret{{Name: "DB"}}
 		})}, "name and valueFrom are required"},
