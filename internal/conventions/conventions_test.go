@@ -130,7 +130,9 @@ func exportedRecv(fl *ast.FieldList) bool {
 // net/http nor the gateway and its codecs: protocol, domain and storage stay apart.
 func TestDomainStaysOffTheWire(t *testing.T) {
 	forbidden := []string{"net/http", "github.com/wharf-dev/wharf/internal/gateway", "github.com/aws/smithy-go/encoding"}
-	domain := []string{"internal/awsapi", "internal/ecs", "internal/elbv2", "internal/store", "internal/scheduler", "internal/iam", "internal/agent", "internal/driver"}
+	domain := []string{"internal/awsapi", "internal/ecs", "internal/elbv2", "internal/store", "internal/scheduler", "internal/iam",
+		"internal/agent", "internal/driver", "internal/kms", "internal/ssm", "internal/cloudtrail", "internal/cloudwatch", "internal/logs",
+		"internal/autoscaling", "internal/platformmetrics", "internal/cloudformation", "internal/cloudformation/template"}
 	pkgs := packages(t)
 	for _, dir := range domain {
 		files, ok := pkgs[dir]
